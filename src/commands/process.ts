@@ -1,0 +1,3 @@
+import { notBuilt } from './context.js';
+
+export const processCommand = notBuilt('process', 'grade one submission');

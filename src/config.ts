@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { RunnerError } from './errors.js';
+
+/** The install's own folder (where `pits/` and `src/db/migrations` ship). */
+export const installDir = fileURLToPath(new URL('..', import.meta.url));
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const optionalString = z.string().trim().min(1).optional();
+
+/**
+ * Every environment variable the runner reads, with its default. `.env.example` mirrors this table;
+ * standard AWS SDK variables (credentials, profiles, AWS_ENDPOINT_URL*) are read by the SDK itself.
+ */
+const schema = z.object({
+  // where things are
+  PITS_DIR: optionalString,                                        // default: <install>/pits
+  STORAGE_URL: optionalString,                                     // file://dir or s3://bucket[/prefix]; default from AWS_S3_BUCKET, else file://.pit-runner/storage
+  AWS_S3_BUCKET: optionalString,
+  AWS_REGION: optionalString,
+  AWS_SQS_QUEUE_URL: z.url().optional(),
+  DATABASE_URL: optionalString,                                    // unset (and no secret): embedded PostgreSQL
+  DATABASE_SECRET_ID: optionalString,                              // Secrets Manager name or ARN; resolved at start
+  RUNNER_DATA_DIR: optionalString,                                 // default: <cwd>/.pit-runner (embedded database, local storage)
+  RUNNER_WORK_DIR: optionalString,                                 // default: <tmp>/pit-runner (per-submission workspaces)
+  // grading bounds
+  RUNNER_TIMEOUT_MS: positiveInt.default(600_000),                 // caps every PIT's maxTimeoutMs
+  RUNNER_MAX_LOG_BYTES: positiveInt.default(1_048_576),            // log kept per submission (head + tail)
+  RUNNER_MAX_ZIP_BYTES: positiveInt.default(52_428_800),           // submission download bound
+  RUNNER_MAX_UNPACKED_BYTES: positiveInt.default(209_715_200),     // total uncompressed bytes
+  RUNNER_MAX_ZIP_ENTRIES: positiveInt.default(10_000),
+  RUNNER_MAX_COMPRESSION_RATIO: positiveInt.default(200),          // per entry, uncompressed / compressed
+  RUNNER_WORKSPACE_MAX_BYTES: positiveInt.default(1_073_741_824),  // disk a running submission may fill
+  // sandbox
+  RUNNER_SANDBOX_UID: nonNegativeInt.default(10001),
+  RUNNER_SANDBOX_GID: nonNegativeInt.default(10001),
+  // queue
+  RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
+  RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  readonly pitsDir: string;
+  readonly storageUrl: string;
+  readonly region?: string;
+  readonly queueUrl?: string;
+  readonly databaseUrl?: string;
+  readonly databaseSecretId?: string;
+  readonly dataDir: string;
+  readonly workDir: string;
+  readonly timeoutMs: number;
+  readonly maxLogBytes: number;
+  readonly zip: { readonly maxZipBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxCompressionRatio: number };
+  readonly workspaceMaxBytes: number;
+  readonly sandbox: { readonly uid: number; readonly gid: number };
+  readonly pollIntervalMs: number;
+  readonly visibilityTimeoutS: number;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+/** Explicit option > environment > default, in one place. */
+export interface ConfigOverrides {
+  pitsDir?: string;
+  storageUrl?: string;
+}
+
+/**
+ * Environment → one typed, frozen config. Every problem is listed at once in a CONFIG error
+ * (exit 2), before anything is touched.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const set = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''));
+  const parsed = schema.safeParse(set);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(set[String(issue.path[0])])})`);
+    throw configError(problems);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const storageUrl = overrides.storageUrl ?? e.STORAGE_URL ?? (e.AWS_S3_BUCKET ? `s3://${e.AWS_S3_BUCKET}` : undefined);
+  if (storageUrl && !/^(file|s3):\/\/./.test(storageUrl)) problems.push(`STORAGE_URL: must start with file:// or s3:// (got ${JSON.stringify(storageUrl)})`);
+  if (e.DATABASE_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) problems.push('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+  if (problems.length) throw configError(problems);
+
+  const dataDir = path.resolve(e.RUNNER_DATA_DIR ?? '.pit-runner');
+  return Object.freeze({
+    pitsDir: path.resolve(overrides.pitsDir ?? e.PITS_DIR ?? path.join(installDir, 'pits')),
+    storageUrl: storageUrl ?? `file://${path.join(dataDir, 'storage')}`,
+    region: e.AWS_REGION,
+    queueUrl: e.AWS_SQS_QUEUE_URL,
+    databaseUrl: e.DATABASE_URL,
+    databaseSecretId: e.DATABASE_SECRET_ID,
+    dataDir,
+    workDir: path.resolve(e.RUNNER_WORK_DIR ?? path.join(os.tmpdir(), 'pit-runner')),
+    timeoutMs: e.RUNNER_TIMEOUT_MS,
+    maxLogBytes: e.RUNNER_MAX_LOG_BYTES,
+    zip: Object.freeze({
+      maxZipBytes: e.RUNNER_MAX_ZIP_BYTES,
+      maxUnpackedBytes: e.RUNNER_MAX_UNPACKED_BYTES,
+      maxEntries: e.RUNNER_MAX_ZIP_ENTRIES,
+      maxCompressionRatio: e.RUNNER_MAX_COMPRESSION_RATIO,
+    }),
+    workspaceMaxBytes: e.RUNNER_WORKSPACE_MAX_BYTES,
+    sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID }),
+    pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
+    visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** For commands that need a setting the environment may leave unset: lists every missing one at once. */
+export function requireSettings(config: Config, needs: Array<[keyof Config, string]>): void {
+  const missing = needs.filter(([key]) => config[key] === undefined).map(([, variable]) => `${variable}: required for this command`);
+  if (missing.length) throw configError(missing);
+}
+
+function configError(problems: string[]): RunnerError {
+  return new RunnerError('CONFIG', `invalid configuration:\n  - ${problems.join('\n  - ')}`, { details: { problems } });
+}

@@ -1,0 +1,105 @@
+/** Exit codes, as ARCHITECTURE.md defines them. */
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  NOT_UP_TO_DATE: 3,
+  TRANSIENT: 75,
+  SIGTERM: 143,
+} as const;
+
+export type ErrorCode =
+  | 'USAGE'               // wrong flag or argument
+  | 'CONFIG'              // missing or malformed environment variable
+  | 'NOT_IMPLEMENTED'     // a subcommand that is not built yet
+  | 'INVALID_SUBMISSION'  // the student's ZIP or files are unusable (bad ZIP, missing required files)
+  | 'SUBMISSION_NOT_FOUND'// the submission object or row does not exist
+  | 'UNKNOWN_PIT'         // no config for that PIT id
+  | 'INVALID_PIT'         // a PIT config or id that does not validate
+  | 'INVALID_MESSAGE'     // a queue message body that does not validate
+  | 'MIGRATION_DRIFT'     // an applied migration changed or vanished
+  | 'LOCK_TIMEOUT'        // another runner holds the lock
+  | 'TRANSIENT'           // S3, SQS, Postgres unreachable or throttled: retry later
+  | 'STOPPED'             // SIGTERM/SIGINT
+  | 'INTERNAL';           // a bug or an unexpected fault
+
+const defaultExitCode: Record<ErrorCode, number> = {
+  USAGE: EXIT.USAGE,
+  CONFIG: EXIT.USAGE,
+  NOT_IMPLEMENTED: EXIT.USAGE,
+  INVALID_SUBMISSION: EXIT.FAILED,
+  SUBMISSION_NOT_FOUND: EXIT.FAILED,
+  UNKNOWN_PIT: EXIT.FAILED,
+  INVALID_PIT: EXIT.FAILED,
+  INVALID_MESSAGE: EXIT.FAILED,
+  MIGRATION_DRIFT: EXIT.NOT_UP_TO_DATE,
+  LOCK_TIMEOUT: EXIT.TRANSIENT,
+  TRANSIENT: EXIT.TRANSIENT,
+  STOPPED: EXIT.SIGTERM,
+  INTERNAL: EXIT.FAILED,
+};
+
+export interface RunnerErrorOptions {
+  retryable?: boolean;
+  exitCode?: number;
+  cause?: unknown;
+  /** Extra structured fields for the log (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+/** The one error type: callers branch on `code`, the CLI exits with `exitCode`. */
+export class RunnerError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly exitCode: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: RunnerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RunnerError';
+    this.code = code;
+    this.retryable = options.retryable ?? code === 'TRANSIENT';
+    this.exitCode = options.exitCode ?? defaultExitCode[code];
+    if (options.details) this.details = options.details;
+  }
+}
+
+export const usageError = (message: string) => new RunnerError('USAGE', message);
+export const transientError = (message: string, cause?: unknown) =>
+  new RunnerError('TRANSIENT', message, { cause });
+
+const transientNodeCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+]);
+// SQLSTATE classes that mean "try again": connection exceptions, insufficient resources,
+// operator intervention (admin shutdown), serialization failures and deadlocks.
+const transientSqlStates = /^(08|53|57P|40001|40P01)/;
+
+/**
+ * True for faults worth retrying: network errors, AWS throttling/5xx (the SDK marks them with
+ * `$retryable` or a 5xx `$metadata.httpStatusCode`), Postgres connection and resource errors.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof RunnerError) return err.retryable;
+  if (!err || typeof err !== 'object') return false;
+  const e = err as {
+    code?: unknown; name?: unknown; $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number }; errno?: unknown;
+  };
+  if (typeof e.code === 'string' && (transientNodeCodes.has(e.code) || transientSqlStates.test(e.code))) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
+  if (typeof e.name === 'string' && /Throttl|TimeoutError|RequestTimeout|SlowDown|ServiceUnavailable/.test(e.name)) return true;
+  return false;
+}
+
+/** Wraps anything thrown into a RunnerError, keeping the original as `cause`. */
+export function toRunnerError(err: unknown): RunnerError {
+  if (err instanceof RunnerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return isTransient(err)
+    ? new RunnerError('TRANSIENT', message, { cause: err })
+    : new RunnerError('INTERNAL', message, { cause: err });
+}

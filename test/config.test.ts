@@ -1,0 +1,36 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadConfig } from '../src/config.js';
+import { RunnerError } from '../src/errors.js';
+
+const config = suite('config');
+
+config('defaults apply when the environment is empty', () => {
+  const c = loadConfig({});
+  assert.is(c.timeoutMs, 600_000);
+  assert.is(c.maxLogBytes, 1_048_576);
+  assert.ok(c.storageUrl.startsWith('file://'));
+  assert.is(c.databaseUrl, undefined);
+  assert.ok(Object.isFrozen(c));
+});
+
+config('lists every problem at once', () => {
+  try {
+    loadConfig({ RUNNER_TIMEOUT_MS: 'soon', RUNNER_MAX_LOG_BYTES: '-1', AWS_SQS_QUEUE_URL: 'not a url' });
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.instance(err, RunnerError);
+    const e = err as RunnerError;
+    assert.is(e.code, 'CONFIG');
+    assert.is(e.exitCode, 2);
+    for (const name of ['RUNNER_TIMEOUT_MS', 'RUNNER_MAX_LOG_BYTES', 'AWS_SQS_QUEUE_URL']) assert.match(e.message, name);
+  }
+});
+
+config('AWS_S3_BUCKET selects S3 storage unless STORAGE_URL says otherwise', () => {
+  assert.is(loadConfig({ AWS_S3_BUCKET: 'subs' }).storageUrl, 's3://subs');
+  assert.is(loadConfig({ AWS_S3_BUCKET: 'subs', STORAGE_URL: 'file:///srv/x' }).storageUrl, 'file:///srv/x');
+  assert.throws(() => loadConfig({ STORAGE_URL: 'ftp://x' }), /STORAGE_URL/);
+});
+
+config.run();
