@@ -29,6 +29,7 @@ const schema = z.object({
   // grading bounds
   RUNNER_TIMEOUT_MS: positiveInt.default(600_000),                 // caps every PIT's maxTimeoutMs
   RUNNER_MAX_LOG_BYTES: positiveInt.default(1_048_576),            // log kept per submission (head + tail)
+  RUNNER_MAX_OUTPUT_BYTES: positiveInt.default(67_108_864),        // output beyond this kills the run (OUTPUT_LIMIT)
   RUNNER_MAX_ZIP_BYTES: positiveInt.default(52_428_800),           // submission download bound
   RUNNER_MAX_UNPACKED_BYTES: positiveInt.default(209_715_200),     // total uncompressed bytes
   RUNNER_MAX_ZIP_ENTRIES: positiveInt.default(10_000),
@@ -56,6 +57,7 @@ export interface Config {
   readonly workDir: string;
   readonly timeoutMs: number;
   readonly maxLogBytes: number;
+  readonly maxOutputBytes: number;
   readonly zip: { readonly maxZipBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxCompressionRatio: number };
   readonly workspaceMaxBytes: number;
   readonly sandbox: { readonly uid: number; readonly gid: number };
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     workDir: path.resolve(e.RUNNER_WORK_DIR ?? path.join(os.tmpdir(), 'pit-runner')),
     timeoutMs: e.RUNNER_TIMEOUT_MS,
     maxLogBytes: e.RUNNER_MAX_LOG_BYTES,
+    maxOutputBytes: e.RUNNER_MAX_OUTPUT_BYTES,
     zip: Object.freeze({
       maxZipBytes: e.RUNNER_MAX_ZIP_BYTES,
       maxUnpackedBytes: e.RUNNER_MAX_UNPACKED_BYTES,
