@@ -1,0 +1,52 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Config } from '../config.js';
+
+/**
+ * SDK client factories. Region, credentials (the default chain: env, profile, container, instance),
+ * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, AWS_MAX_ATTEMPTS and AWS_REQUEST_CHECKSUM_CALCULATION
+ * are read by the SDK itself; a setting below only fills in when the environment leaves it unset.
+ */
+export interface ClientOptions {
+  /** Default: AWS_REGION via the config, else whatever the SDK resolves (profile, IMDS). */
+  region?: string;
+  /** Default: AWS_MAX_ATTEMPTS, else 5 (the SDK's standard retry strategy backs off between them). */
+  maxAttempts?: number;
+  /** S3 only. Default: true when an endpoint override is set (S3-compatible servers), else false. */
+  forcePathStyle?: boolean;
+  /** Tests and benchmarks only: a local server and fixed keys instead of the environment's. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  env?: NodeJS.ProcessEnv;
+}
+
+const defaultMaxAttempts = 5;
+
+function common(config: Pick<Config, 'region'>, options: ClientOptions) {
+  const env = options.env ?? process.env;
+  const region = options.region ?? config.region;
+  const maxAttempts = options.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? undefined : defaultMaxAttempts);
+  const { endpoint, credentials } = options;
+  return { ...(region && { region }), ...(maxAttempts && { maxAttempts }), ...(endpoint && { endpoint }), ...(credentials && { credentials }) };
+}
+
+export function createS3Client(config: Pick<Config, 'region'>, options: ClientOptions = {}): S3Client {
+  const env = options.env ?? process.env;
+  const endpointOverridden = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return new S3Client({
+    ...common(config, options),
+    forcePathStyle: options.forcePathStyle ?? endpointOverridden,
+    // With the default (WHEN_SUPPORTED) a streamed upload is sent aws-chunked with a trailing checksum,
+    // which some S3-compatible servers store verbatim, framing and all.
+    ...(!env.AWS_REQUEST_CHECKSUM_CALCULATION && { requestChecksumCalculation: 'WHEN_REQUIRED' as const }),
+  });
+}
+
+export function createSqsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): SQSClient {
+  return new SQSClient(common(config, options));
+}
+
+export function createSecretsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient(common(config, options));
+}
