@@ -1,0 +1,142 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { RunnerError } from '../errors.js';
+import type { PitConfig, SandboxLimits } from './types.js';
+
+export { applyTemplate } from './pit-template.js';
+
+export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
+/** Build tools with defaults (reports, skeletons); any other name is accepted as is. */
+export const KNOWN_BUILD_TOOLS = ['maven', 'javac', 'pytest', 'node'] as const;
+
+export const DEFAULT_REPORTS: Record<string, string> = {
+  maven: 'target/surefire-reports/TEST-*.xml',
+  javac: 'test-reports/*.xml',
+  pytest: 'test-reports/*.xml',
+  node: 'test-reports/*.xml',
+};
+
+const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+const text = z.string({ error: 'expected a string' }).trim().min(1, { error: 'must not be empty' });
+
+/** A path inside the project: relative, no `..`, so config typos cannot reach outside the workspace. */
+const projectPath = text.refine(
+  (value) => !path.isAbsolute(value) && !value.split(/[\\/]/).includes('..'),
+  { error: 'must be a relative path without ..' },
+);
+
+const limitsSchema = z.strictObject({
+  processes: positiveInt,
+  memoryMb: positiveInt,
+  fileSizeMb: positiveInt,
+  openFiles: positiveInt,
+  cpuSeconds: positiveInt,
+}).partial();
+
+/** The JSON file `<pitsDir>/<pitId>.json`. Unknown fields are errors: a typo must not pass silently. */
+export const pitFileSchema = z.strictObject({
+  language: text,
+  buildTool: text,
+  testCommand: text,
+  maxTimeoutMs: positiveInt,
+  setupCommands: z.array(text).default([]),
+  environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string({ error: 'expected a string' }), {
+    error: (issue) => (issue.code === 'invalid_key' ? 'not a valid environment variable name' : undefined),
+  }).default({}),
+  requiredFiles: z.array(projectPath).default([]),
+  shell: z.boolean().default(false),
+  network: z.boolean().default(false),
+  template: projectPath.optional(),
+  reports: z.union([projectPath, z.array(projectPath).min(1, { error: 'expected at least one glob' })], { error: 'expected a glob or a list of globs' }).optional(),
+  expectedTests: z.array(text).optional(),
+  weights: z.record(z.string(), z.number().nonnegative({ error: 'expected a number ≥ 0' })).optional(),
+  limits: limitsSchema.default({}),
+  expectedDurationMs: positiveInt.optional(),
+}).superRefine((pit, ctx) => {
+  if (!pit.weights || !pit.expectedTests) return;
+  const expected = new Set(pit.expectedTests);
+  for (const id of Object.keys(pit.weights)) {
+    if (!expected.has(id)) ctx.addIssue({ code: 'custom', path: ['weights', id], message: 'not one of expectedTests' });
+  }
+});
+
+export type PitFile = z.input<typeof pitFileSchema>;
+
+export function defaultLimits(maxTimeoutMs: number): SandboxLimits {
+  return { processes: 512, memoryMb: 1024, fileSizeMb: 256, openFiles: 1024, cpuSeconds: Math.ceil(maxTimeoutMs / 1000) * 2 };
+}
+
+/** Throws INVALID_PIT unless `pitId` is an identifier (never a path). */
+export function assertPitId(pitId: string): void {
+  if (!PIT_ID_PATTERN.test(pitId)) {
+    throw new RunnerError('INVALID_PIT', `invalid PIT id ${JSON.stringify(pitId)}: expected lowercase letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit)`);
+  }
+}
+
+/** Loads `<pitsDir>/<pitId>.json`, applies defaults, resolves the template. */
+export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig> {
+  assertPitId(pitId);
+  const root = path.resolve(pitsDir);
+  const configFile = path.join(root, `${pitId}.json`);
+  const raw = await readFile(configFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new RunnerError('UNKNOWN_PIT', `no PIT '${pitId}' in ${root}`);
+    throw err;
+  });
+  const file = parsePitFile(raw, configFile);
+  return {
+    pitId,
+    language: file.language,
+    buildTool: file.buildTool,
+    testCommand: file.testCommand,
+    shell: file.shell,
+    maxTimeoutMs: file.maxTimeoutMs,
+    setupCommands: file.setupCommands,
+    environment: file.environment,
+    requiredFiles: file.requiredFiles,
+    template: await resolveTemplate(root, pitId, file.template, configFile),
+    reports: file.reports === undefined ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
+    ...(file.expectedTests && { expectedTests: file.expectedTests }),
+    ...(file.weights && { weights: file.weights }),
+    network: file.network,
+    limits: { ...defaultLimits(file.maxTimeoutMs), ...file.limits },
+    configFile,
+  };
+}
+
+/** JSON text → validated file contents; INVALID_PIT names the file and every bad field. */
+export function parsePitFile(raw: string, configFile: string): z.output<typeof pitFileSchema> {
+  const shown = displayPath(configFile);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new RunnerError('INVALID_PIT', `${shown}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = pitFileSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
+      : [`${issue.path.join('.') || '(file)'}: ${issue.message}`]);
+  throw new RunnerError('INVALID_PIT', problems.map((problem) => `${shown}: ${problem}`).join('\n'), { details: { configFile, problems } });
+}
+
+async function resolveTemplate(root: string, pitId: string, configured: string | undefined, configFile: string): Promise<string | undefined> {
+  const folder = path.resolve(root, configured ?? pitId);
+  const isDir = await stat(folder).then((s) => s.isDirectory(), () => false);
+  if (configured === undefined) return isDir ? folder : undefined;
+  const relative = path.relative(root, folder);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: template: must be a folder inside ${root}`);
+  }
+  if (!isDir) throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: template: no folder ${folder}`);
+  return folder;
+}
+
+/** Relative to the working directory when inside it (as instructors type it), else absolute. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
