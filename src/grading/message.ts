@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { RunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PIT_ID_PATTERN } from './pit.js';
+import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from './run-submission.js';
+import type { ResultsStore } from './types.js';
+
+/** A queue message body (the API's): untrusted; unknown fields are ignored. */
+const messageSchema = z.object({
+  submissionId: z.uuid(),
+  fileKey: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((key) => !key.startsWith('/'), 'must be relative (no leading /)')
+    .refine((key) => !key.split(/[/\\]/).includes('..'), 'must not contain ".." segments')
+    // eslint-disable-next-line no-control-regex
+    .refine((key) => !/[\u0000-\u001f\\]/.test(key), 'must not contain control characters or backslashes'),
+  userId: z.union([z.string().trim().min(1).max(200), z.number().int()]).transform(String),
+  pitId: z.string().regex(PIT_ID_PATTERN, `must match ${PIT_ID_PATTERN}`),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+
+export type SubmissionMessage = z.infer<typeof messageSchema>;
+
+/** JSON text → a validated message, or INVALID_MESSAGE naming every bad field. */
+export function parseMessage(body: string): SubmissionMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new RunnerError('INVALID_MESSAGE', `the message body is not JSON (${body.length} characters)`);
+  }
+  const parsed = messageSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  throw new RunnerError('INVALID_MESSAGE', `invalid queue message: ${problems.join('; ')}`, { details: { problems } });
+}
+
+/**
+ * Grades the submission a queue message names. The row is the source of truth: its PIT and file
+ * win over the message's, and a disagreement is logged (the message may be stale or forged).
+ */
+export async function processMessageBody(body: string, deps: SubmissionDeps): Promise<SubmissionOutcome> {
+  const message = parseMessage(body);
+  const log = deps.log.child({ submissionId: message.submissionId });
+  return runSubmission(message.submissionId, { ...deps, log, store: warnOnMismatch(deps.store, message, log) });
+}
+
+function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Logger): ResultsStore {
+  return {
+    async claim(id, options) {
+      const claim = await store.claim(id, options);
+      if (claim.claimed && (claim.submission.pitId !== message.pitId || claim.submission.fileKey !== message.fileKey)) {
+        log.warn(
+          { message: { pitId: message.pitId, fileKey: message.fileKey }, row: { pitId: claim.submission.pitId, fileKey: claim.submission.fileKey } },
+          'the queue message disagrees with the stored submission: grading what the row says',
+        );
+      }
+      return claim;
+    },
+    publish: (id, attempt, result, logsKey) => store.publish(id, attempt, result, logsKey),
+    release: (id, attempt) => store.release(id, attempt),
+  };
+}
