@@ -1,0 +1,178 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw } from 'node:zlib';
+import StreamZip from 'node-stream-zip';
+import { RunnerError } from '../errors.js';
+
+export interface ZipLimits { maxEntries: number; maxUnpackedBytes: number; maxCompressionRatio: number }
+
+type ZipEntry = StreamZip.ZipEntry;
+interface Planned { entry: ZipEntry; segments: string[]; kind: 'file' | 'dir'; executable: boolean }
+
+const STORED = 0;
+const DEFLATED = 8;
+const TYPE_MASK = 0o170000;
+const REGULAR = 0o100000;
+const DIRECTORY = 0o040000;
+const SYMLINK = 0o120000;
+// Small entries may compress very well for innocent reasons (a file of blanks); below this size the
+// total bound protects us, so the ratio is only judged on entries that could matter.
+const RATIO_FLOOR_BYTES = 1 << 20;
+const isJunk = (segments: string[]) => segments[0] === '__MACOSX' || ['.DS_Store', 'Thumbs.db'].includes(segments.at(-1)!);
+
+const refuse = (message: string, cause?: unknown) => new RunnerError('INVALID_SUBMISSION', message, { cause });
+
+/**
+ * Unpacks a student's ZIP into the empty folder `destDir`, refusing anything hostile with an
+ * INVALID_SUBMISSION error that names the entry. On refusal, files already written stay inside
+ * `destDir` (the caller removes the workspace). Data is read with our own streams rather than the
+ * library's, so every stream error lands in one awaited pipeline and never escapes as an event.
+ */
+export async function unpackSubmission(zipFile: string, destDir: string, limits: ZipLimits): Promise<{ projectRoot: string; entries: number; bytes: number }> {
+  if ((await readdir(destDir)).length) throw new RunnerError('INTERNAL', `workspace ${destDir} is not empty`);
+  const entries = await readDirectory(zipFile);
+  if (entries.length > limits.maxEntries) throw refuse(`the ZIP has ${entries.length} entries; at most ${limits.maxEntries} are allowed`);
+  const plan = entries.map(planEntry).filter((p): p is Planned => p !== undefined);
+  const files = plan.filter((p) => p.kind === 'file');
+  if (!files.length) throw refuse('the ZIP contains no files');
+  checkDeclaredSizes(files, limits);
+
+  const zip = await open(zipFile, 'r');
+  const budget = { left: limits.maxUnpackedBytes };
+  try {
+    for (const item of plan) {
+      const target = path.join(destDir, ...item.segments);
+      await refuseConflicts(item, () => item.kind === 'dir'
+        ? mkdir(target, { recursive: true, mode: 0o755 })
+        : writeEntry(zip, zipFile, item, target, budget, limits));
+    }
+  } finally {
+    await zip.close();
+  }
+  return { projectRoot: projectRootOf(destDir, plan), entries: plan.length, bytes: limits.maxUnpackedBytes - budget.left };
+}
+
+async function readDirectory(zipFile: string): Promise<ZipEntry[]> {
+  const entries: ZipEntry[] = [];
+  const zip = new StreamZip({ file: zipFile, storeEntries: false, skipEntryNameValidation: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry) => entries.push(entry));
+      zip.on('ready', resolve);
+      zip.on('error', reject); // stays attached: a late error must not become an unhandled event
+    });
+  } catch (err) {
+    throw refuse('the submission is not a readable ZIP file (corrupt or another format)', err);
+  } finally {
+    zip.close();
+  }
+  return entries;
+}
+
+function planEntry(entry: ZipEntry): Planned | undefined {
+  const name = JSON.stringify(entry.name);
+  const segments = safeSegments(entry.name);
+  const unixMode = entry.attr >>> 16;
+  const type = unixMode & TYPE_MASK;
+  if (type === SYMLINK) throw refuse(`entry ${name} is a symbolic link; only regular files and folders are accepted`);
+  if (type !== 0 && type !== REGULAR && type !== DIRECTORY) throw refuse(`entry ${name} is a device, pipe or other special file; only regular files and folders are accepted`);
+  if (entry.encrypted) throw refuse(`entry ${name} is encrypted; password-protected ZIPs are not accepted`);
+  if (!segments.length || isJunk(segments)) return undefined;
+  const kind = entry.isDirectory || type === DIRECTORY ? 'dir' : 'file';
+  if (kind === 'file' && entry.method !== STORED && entry.method !== DEFLATED) {
+    throw refuse(`entry ${name} uses an unsupported compression method (${entry.method}); use a standard ZIP`);
+  }
+  return { entry, segments, kind, executable: (unixMode & 0o111) !== 0 };
+}
+
+/** Path segments of an entry name, or a refusal. Backslashes count as separators (some Windows tools write them). */
+function safeSegments(rawName: string): string[] {
+  const name = JSON.stringify(rawName);
+  const normalized = rawName.replace(/\\/g, '/');
+  if (rawName.includes('\0')) throw refuse(`entry ${name} has a NUL character in its name`);
+  if (normalized.startsWith('/')) throw refuse(`entry ${name} has an absolute path`);
+  if (/^[a-zA-Z]:/.test(normalized)) throw refuse(`entry ${name} starts with a drive letter`);
+  const segments = normalized.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) throw refuse(`entry ${name} points outside the project ("..")`);
+  return segments;
+}
+
+function checkDeclaredSizes(files: Planned[], limits: ZipLimits): void {
+  let total = 0;
+  for (const { entry } of files) {
+    total += entry.size;
+    checkRatio(entry, entry.size, limits);
+  }
+  if (total > limits.maxUnpackedBytes) throw tooBig(limits);
+}
+
+function checkRatio(entry: ZipEntry, bytes: number, limits: ZipLimits): void {
+  if (bytes > RATIO_FLOOR_BYTES && bytes > Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio) {
+    throw refuse(`entry ${JSON.stringify(entry.name)} expands more than ${limits.maxCompressionRatio} times (a zip bomb?)`);
+  }
+}
+
+const tooBig = (limits: ZipLimits) => refuse(`the ZIP unpacks to more than ${Math.round(limits.maxUnpackedBytes / 1048576)} MB`);
+
+async function writeEntry(zip: FileHandle, zipFile: string, item: Planned, target: string, budget: { left: number }, limits: ZipLimits): Promise<void> {
+  const { entry } = item;
+  const start = await dataStart(zip, entry);
+  const raw = entry.compressedSize === 0 ? Readable.from([]) : createReadStream(zipFile, { start, end: start + entry.compressedSize - 1 });
+  const stages: NodeJS.ReadWriteStream[] = entry.method === DEFLATED ? [createInflateRaw()] : [];
+  let bytes = 0;
+  let crc = 0;
+  const guard = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      budget.left -= chunk.length;
+      crc = crc32(chunk, crc);
+      if (bytes > entry.size) return done(refuse(`entry ${JSON.stringify(entry.name)} is larger than its header says`));
+      if (budget.left < 0) return done(tooBig(limits));
+      try { checkRatio(entry, bytes, limits); } catch (err) { return done(err as Error); }
+      done(null, chunk);
+    },
+    flush(done) {
+      done(bytes !== entry.size || crc !== entry.crc ? corrupt(entry, 'its size or checksum does not match') : null);
+    },
+  });
+  const mode = item.executable ? 0o755 : 0o644;
+  await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+  await pipeline([raw, ...stages, guard, createWriteStream(target, { flags: 'wx', mode })]);
+  await chmod(target, mode); // the umask may have narrowed it; never more than rwxr-xr-x
+}
+
+/** Where an entry's data begins: after its local header, whose name and extra lengths may differ from the central one. */
+async function dataStart(zip: FileHandle, entry: ZipEntry): Promise<number> {
+  const header = Buffer.alloc(30);
+  const { bytesRead } = await zip.read(header, 0, 30, entry.offset);
+  if (bytesRead < 30 || header.readUInt32LE(0) !== 0x04034b50) throw corrupt(entry, 'its local header is missing');
+  if (header.readUInt16LE(6) & 1) throw refuse(`entry ${JSON.stringify(entry.name)} is encrypted; password-protected ZIPs are not accepted`);
+  return entry.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+}
+
+const corrupt = (entry: ZipEntry, why: string) => refuse(`entry ${JSON.stringify(entry.name)} is corrupt: ${why}`);
+
+/** Turns file-system conflicts a hostile ZIP can provoke (duplicate names, a file where a folder goes) into refusals. */
+async function refuseConflicts(item: Planned, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (err instanceof RunnerError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const name = JSON.stringify(item.entry.name);
+    if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') throw refuse(`entry ${name} clashes with another entry of the same path`, err);
+    if (code === 'ENAMETOOLONG') throw refuse(`entry ${name} has a name that is too long`, err);
+    if ((err as { code?: string }).code?.startsWith('Z_')) throw corrupt(item.entry, 'its compressed data is damaged');
+    throw err;
+  }
+}
+
+/** Students often zip the folder itself: when everything sits under one top-level folder, that is the project. */
+function projectRootOf(destDir: string, plan: Planned[]): string {
+  const top = plan[0]?.segments[0];
+  const single = plan.every((p) => p.segments[0] === top && (p.kind === 'dir' || p.segments.length > 1));
+  return single && top !== undefined ? path.join(destDir, top) : destDir;
+}
