@@ -14,7 +14,9 @@ const secretId = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pit-runne
 const password = 'p@ss:w/rd?#1';
 const rdsJson = JSON.stringify({ engine: 'postgres', username: 'grader', password, host: 'db.internal', port: 5433, dbname: 'pits' });
 
-secrets.before.each(() => sm.reset());
+secrets.before.each(() => {
+  sm.reset();
+});
 
 async function rejection(promise: Promise<unknown>): Promise<RunnerError> {
   try {
