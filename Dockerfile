@@ -1,0 +1,49 @@
+# pit-runner: one image, one CLI; each ECS task runs one subcommand and exits with its code.
+# Plain Dockerfile syntax only (no BuildKit-only features), so docker, podman and buildah all build it.
+
+# Base: the official Node 24 LTS image on Debian 12 "bookworm", the last Debian release that packages
+# OpenJDK 17, which the Java PITs are written for. Pinned by digest; NODE_DIGEST is refreshed by
+# scripts/image-pin-base.sh on a machine that can reach the registry.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_DIGEST=sha256:UNPINNED
+
+FROM ${NODE_IMAGE}@${NODE_DIGEST} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+
+FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
+# JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
+# resources plugins, JUnit 4 and 5), pytest, util-linux (prlimit, setpriv, unshare) for the sandbox, and
+# tini as PID 1. The man1 folder must exist for the JDK's alternatives on slim images.
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java \
+      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest util-linux tini \
+ && rm -rf /var/lib/apt/lists/*
+
+# The sandbox user the student's code runs as: fixed uid/gid (RUNNER_SANDBOX_UID/GID), no login, no home.
+RUN groupadd --system --gid 10001 sandbox \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin sandbox
+
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+
+# The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and
+# drawing it needs root: switching to the sandbox uid, new PID and network namespaces, lowering rlimits
+# for the child. The student's code never runs as root.
+ENV NODE_ENV=production
+# tini is PID 1: it forwards SIGTERM to the runner (exit 143 after releasing its work) and reaps
+# orphaned grandchildren. The ECS task definition also sets initProcessEnabled; then ECS's init is PID 1
+# and -s makes tini a subreaper under it, so both together behave the same.
+ENTRYPOINT ["/usr/bin/tini", "-s", "--", "node", "/app/bin/pit-runner.js"]
+CMD ["--help"]
