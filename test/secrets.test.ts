@@ -89,7 +89,7 @@ secrets('the resolved URL reaches neither process.env nor a child environment', 
 secrets('redactUrl masks only the password', () => {
   assert.is(redactUrl('postgres://u:secret@h:5432/d?sslmode=require'), 'postgres://u:***@h:5432/d?sslmode=require');
   assert.is(redactUrl('postgres://h/d'), 'postgres://h/d');
-  assert.is(redactUrl('not a url secret'), '[unparseable database URL]');
+  assert.not.match(redactUrl('not a url secret'), 'secret');
 });
 
 secrets.run();

@@ -6,25 +6,11 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RunnerError, toRunnerError } from '../errors.js';
+import type { Queue } from '../queue/types.js';
 
-export interface QueueMessage {
-  id: string;
-  receiptHandle: string;
-  body: string;
-  /** 1 on the first delivery; SQS moves the message to the DLQ past the queue's maxReceiveCount. */
-  receiveCount: number;
-}
+export type { Queue, ReceivedMessage } from '../queue/types.js';
 
-/** The few SQS calls the runner makes; a fake in tests and benchmarks implements the same shape. */
-export interface Queue {
-  readonly url: string;
-  receive(options: { max: number; waitSeconds: number; signal?: AbortSignal }): Promise<QueueMessage[]>;
-  delete(receiptHandle: string): Promise<void>;
-  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
-  /** Sends in batches of ten (the SQS limit); throws TRANSIENT naming how many failed. */
-  sendBatch(bodies: string[]): Promise<{ sent: number }>;
-}
-
+/** The Queue over SQS: long polls, receive counts, batches of ten. */
 export function createSqsQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): Queue {
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { RunnerError, isTransient, transientError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { redactUrl } from '../db/connection.js';
+
+/** One masking rule for database URLs, shared with the database module. */
+export { redactUrl };
 
 /** The JSON Secrets Manager keeps for an RDS-managed credential (extra fields ignored). */
 const rdsSecret = z.object({
@@ -63,15 +67,4 @@ function secretFailure(err: unknown, secretId: string): RunnerError {
   }
   if (isTransient(err)) return transientError(`Secrets Manager is unavailable: ${(err as Error).message}`, err);
   return new RunnerError('INTERNAL', `reading secret ${secretId} failed: ${name}`, { cause: err });
-}
-
-/** The URL with its password masked, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '[unparseable database URL]';
-  }
 }
