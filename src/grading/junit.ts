@@ -11,6 +11,14 @@ const MAX_MESSAGE_CHARS = 2048;
 /** The test id used everywhere (expectedTests, weights, de-duplication). */
 export const testId = (t: Pick<TestResult, 'classname' | 'name'>) => `${t.classname}#${t.name}`;
 
+/**
+ * A report entry that stands for a test file that could not load rather than a test: pytest's
+ * "collection failure", or node's test named after a file that threw before defining tests.
+ */
+export const isLoadFailure = (t: TestResult) =>
+  (t.status === 'error' && t.message === 'collection failure') ||
+  (t.status === 'failed' && t.classname === 'test' && path.isAbsolute(t.name) && /\.[cm]?[jt]sx?$/.test(t.name));
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
