@@ -1,3 +1,92 @@
-import { notBuilt } from './context.js';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import repl from 'node:repl';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CommandModule } from 'yargs';
+import { createS3Client, createSecretsClient, createSqsClient } from '../aws/clients.js';
+import { resolveDatabaseUrl } from '../aws/secrets.js';
+import type { Config } from '../config.js';
+import { EXIT } from '../errors.js';
+import type { Logger } from '../log.js';
+import { openDatabase, type Database } from '../db/connection.js';
+import { handler } from './context.js';
+import { parseDuration } from './duration.js';
 
-export const shellCommand = notBuilt('shell', 'a REPL with config, sql, S3 and SQS clients, or --hold for ECS Exec');
+interface ShellArgs { hold?: string }
+
+/**
+ * Keeps the process (and so the ECS task) alive for ECS Exec until `ms` pass or a stop signal
+ * arrives; either way that is the expected end, so it returns 0.
+ */
+export async function hold(ms: number, deps: { log: Logger; signal: AbortSignal }): Promise<number> {
+  deps.log.info({ holdSeconds: Math.round(ms / 1000) }, 'holding for ECS Exec: connect with `aws ecs execute-command … --interactive --command /bin/sh`, then run `pit-runner shell`');
+  await delay(ms, undefined, { signal: deps.signal }).catch(() => undefined);
+  deps.log.info({ stopped: deps.signal.aborted }, 'hold over');
+  return EXIT.OK;
+}
+
+/**
+ * Starts a REPL whose scope holds `scope`; resolves once its history is loaded, with the promise of
+ * its end (.exit or Ctrl-D).
+ */
+export async function startRepl(scope: Record<string, unknown>, options: { historyFile?: string; input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; terminal?: boolean } = {}): Promise<{ exited: Promise<void> }> {
+  const server = repl.start({
+    prompt: 'pit-runner> ',
+    input: options.input ?? process.stdin,
+    output: options.output ?? process.stdout,
+    terminal: options.terminal,
+    useGlobal: false,
+    ignoreUndefined: true,
+  });
+  const exited = new Promise<void>((resolve) => server.once('exit', resolve));
+  for (const [name, value] of Object.entries(scope)) {
+    Object.defineProperty(server.context, name, { value, enumerable: true, configurable: false, writable: false });
+  }
+  if (options.historyFile) {
+    await mkdir(path.dirname(options.historyFile), { recursive: true });
+    await new Promise<void>((resolve) => server.setupHistory(options.historyFile!, () => resolve()));
+  }
+  return { exited };
+}
+
+/** The REPL's scope: a database that fails to open leaves `sql` undefined (the REPL is how one finds out why). */
+async function openScope(config: Config, log: Logger) {
+  const s3 = createS3Client(config);
+  const sqs = createSqsClient(config);
+  const ecs = new ECSClient(config.region ? { region: config.region } : {});
+  let database: Database | undefined;
+  try {
+    const secrets = createSecretsClient(config);
+    const databaseUrl = await resolveDatabaseUrl(config, { client: secrets, log }).finally(() => secrets.destroy());
+    database = await openDatabase({ ...config, databaseUrl }, log);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no database in this shell: `sql` is undefined');
+  }
+  const close = async () => {
+    await database?.close();
+    for (const client of [s3, sqs, ecs]) client.destroy();
+  };
+  return { scope: { config, sql: database?.sql, s3, sqs, ecs }, close };
+}
+
+export const shellCommand: CommandModule<object, ShellArgs> = {
+  command: 'shell',
+  describe: 'a REPL with config, sql, s3, sqs and ecs in scope; without a terminal (ECS), --hold keeps the task alive for ECS Exec',
+  builder: (y) => y.option('hold', { type: 'string', describe: 'stay alive this long, e.g. 30m, 2h (default without a terminal: 1h); exits 0 on SIGTERM' }),
+  handler: handler<ShellArgs>(async (args, ctx) => {
+    if (args.hold !== undefined || !process.stdin.isTTY) {
+      return hold(parseDuration(args.hold ?? '1h', '--hold'), ctx);
+    }
+    const config = ctx.config();
+    const { scope, close } = await openScope(config, ctx.log);
+    try {
+      process.stderr.write(`In scope: ${Object.keys(scope).join(', ')}. Try: await sql\`select status, count(*) from submissions group by 1\`\n`);
+      const { exited } = await startRepl(scope, { historyFile: path.join(config.dataDir, 'repl_history') });
+      await exited;
+      return EXIT.OK;
+    } finally {
+      await close();
+    }
+  }),
+};
