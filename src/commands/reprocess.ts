@@ -1,3 +1,151 @@
-import { notBuilt } from './context.js';
+import { createInterface } from 'node:readline/promises';
+import type { CommandModule } from 'yargs';
+import { EXIT, RunnerError, usageError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { isUuid } from '../ids.js';
+import {
+  enqueueSubmissions, gradeInline, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
+} from '../grading/reprocess.js';
+import type { SubmissionOutcome } from '../grading/run-submission.js';
+import type { SubmissionStatus } from '../grading/types.js';
+import { handler } from './context.js';
 
-export const reprocessCommand = notBuilt('reprocess', 'select past submissions and re-enqueue or grade them');
+export interface ReprocessArgs {
+  ids?: string;
+  status?: string;
+  pit?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  mode: 'enqueue' | 'inline';
+  dryRun?: boolean;
+  concurrency?: number;
+  yes?: boolean;
+}
+
+type Terminal = NodeJS.WritableStream & { isTTY?: boolean };
+
+export interface ReprocessDeps {
+  repository: ReprocessRepository;
+  queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
+  grade?(id: string): Promise<SubmissionOutcome>;
+  log: Logger;
+  signal?: AbortSignal;
+  stdout: NodeJS.WritableStream;
+  stderr: Terminal;
+  /** Asks a yes/no question; undefined when nobody can answer (no terminal). */
+  confirm?(question: string): Promise<boolean>;
+}
+
+/** Above this many rows a person confirms (or passes --yes). */
+export const CONFIRM_ABOVE = 20;
+const statuses: SubmissionStatus[] = ['PENDING', 'RUNNING', 'DONE', 'ERROR'];
+
+export function parseSelection(args: ReprocessArgs): ReprocessSelection {
+  const date = (flag: string, text?: string) => {
+    if (text === undefined) return undefined;
+    const value = new Date(text);
+    if (Number.isNaN(value.getTime())) throw usageError(`${flag}: "${text}" is not a date (e.g. 2025-03-01 or 2025-03-01T12:00:00Z)`);
+    return value;
+  };
+  const ids = args.ids?.split(',').map((id) => id.trim()).filter(Boolean);
+  const bad = ids?.filter((id) => !isUuid(id)) ?? [];
+  if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);
+  const status = args.status?.toUpperCase() as SubmissionStatus | undefined;
+  if (status && !statuses.includes(status)) throw usageError(`--status: one of ${statuses.join(', ')} (got "${args.status}")`);
+  const selection: ReprocessSelection = {
+    ...(ids?.length && { ids }), ...(status && { status }), ...(args.pit && { pitId: args.pit }),
+    ...(args.since && { since: date('--since', args.since) }), ...(args.until && { until: date('--until', args.until) }),
+    ...(args.limit && { limit: args.limit }),
+  };
+  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until) {
+    throw usageError('select something: --ids, or any of --status, --pit, --since, --until');
+  }
+  return selection;
+}
+
+function progressReporter(stderr: Terminal, log: Logger) {
+  if (!stderr.isTTY) return (p: Progress) => log.info({ progress: p }, 'reprocess progress');
+  return (p: Progress) => {
+    const width = 30;
+    const filled = Math.round((width * p.done) / p.total);
+    stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${p.failed ? `  failed ${p.failed}` : ''}`);
+    if (p.done === p.total) stderr.write('\n');
+  };
+}
+
+/** Select, confirm, then enqueue or grade; prints the selection (dry run) or a JSON summary on stdout. */
+export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promise<number> {
+  const selection = parseSelection(args);
+  const rows = await deps.repository.select(selection);
+  if (args.dryRun || !rows.length) {
+    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: rows.length, ids: rows.map((row) => row.id) })}\n`);
+    return EXIT.OK;
+  }
+  if (rows.length > CONFIRM_ABOVE && !args.yes) {
+    const question = `Reprocess ${rows.length} submissions (--mode ${args.mode})? [y/N] `;
+    if (!deps.confirm) throw usageError(`${rows.length} submissions selected (more than ${CONFIRM_ABOVE}): pass --yes to confirm, or --dry-run to look first`);
+    if (!(await deps.confirm(question))) {
+      deps.stderr.write('Nothing was changed.\n');
+      return EXIT.OK;
+    }
+  }
+  const onProgress = progressReporter(deps.stderr, deps.log);
+  const common = { log: deps.log, onProgress, ...(deps.signal && { signal: deps.signal }) };
+  const summary: ReprocessSummary = args.mode === 'enqueue'
+    ? await enqueueSubmissions(rows, { ...common, repository: deps.repository, queue: deps.queue! })
+    : await gradeInline(rows, { ...common, grade: deps.grade!, concurrency: args.concurrency ?? 1 });
+  deps.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (deps.signal?.aborted) return EXIT.SIGTERM;
+  if (!summary.failed) return EXIT.OK;
+  return summary.failures.every((f) => f.code === 'TRANSIENT') ? EXIT.TRANSIENT : EXIT.FAILED;
+}
+
+/** Wiring for the command: waits for the submissions repository (src/db) to land. */
+async function openReprocessDeps(_config: Config, _log: Logger, _signal: AbortSignal, _needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'> & { close(): Promise<void> }> {
+  throw new RunnerError('NOT_IMPLEMENTED', 'reprocess needs the submissions repository, which is not built yet');
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
+  command: 'reprocess',
+  describe: 'select past submissions and re-enqueue them or grade them here',
+  builder: (y) => y
+    .option('ids', { type: 'string', describe: 'comma-separated submission ids' })
+    .option('status', { type: 'string', describe: 'PENDING, RUNNING, DONE or ERROR' })
+    .option('pit', { type: 'string', describe: 'PIT id' })
+    .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
+    .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
+    .option('limit', { type: 'number', describe: 'at most this many rows, oldest first' })
+    .option('mode', { choices: ['enqueue', 'inline'] as const, default: 'enqueue' as const, describe: 'enqueue: back to PENDING and onto SQS; inline: grade here' })
+    .option('concurrency', { type: 'number', default: 1, describe: '--mode inline: submissions graded at once' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the count and ids; change nothing' })
+    .option('yes', { type: 'boolean', default: false, describe: `confirm a selection above ${CONFIRM_ABOVE} rows without asking` })
+    .check((a) => {
+      if (a.concurrency !== undefined && !(Number.isInteger(a.concurrency) && a.concurrency > 0)) throw new Error('--concurrency: a positive whole number');
+      if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit > 0)) throw new Error('--limit: a positive whole number');
+      return true;
+    }),
+  handler: handler<ReprocessArgs>(async (args, ctx) => {
+    parseSelection(args); // usage errors before anything is opened
+    const opened = await openReprocessDeps(ctx.config(), ctx.log, ctx.signal, { queue: args.mode === 'enqueue' && !args.dryRun, grade: args.mode === 'inline' && !args.dryRun });
+    try {
+      const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+      return await reprocess(args, {
+        ...opened, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr,
+        ...(interactive && { confirm: askOnTerminal }),
+      });
+    } finally {
+      await opened.close();
+    }
+  }),
+};
