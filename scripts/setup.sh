@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Installs what pit-runner and its tests need on a Debian/Ubuntu machine, then the npm packages.
-# Idempotent: Debian packages are installed only when missing. Needs root (or sudo) for apt-get.
+# Installs what pit-runner, its sample PITs and its tests need on a Debian 12 (or Ubuntu) machine, then
+# the npm packages. Idempotent and quiet: Debian packages are installed only when missing, `npm ci` runs
+# only when package-lock.json is newer than node_modules. Needs root (or sudo) when packages are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Maven offline repository (/usr/share/maven-repo) with surefire, compiler and resources plugins,
-# JUnit 5 (and its console launcher) and JUnit 4; pytest; shellcheck for `npm run lint`.
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+[ "$node_major" -ge 20 ] || die "needs Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))"
+
+# JDK 17 and Maven; Debian's offline Maven repository /usr/share/maven-repo gets the surefire, compiler and
+# resources plugins and JUnit 5.9.2 / 4.13.2 (junit5 also ships the JUnit console launcher the javac PITs
+# run); Debian's pytest for /usr/bin/python3; util-linux for setpriv and prlimit; shellcheck for lint.
 debian_packages=(
-  maven default-jdk-headless libsurefire-java libmaven-compiler-plugin-java libmaven-resources-plugin-java
-  junit5 junit4 python3-pytest util-linux shellcheck
+  openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java libmaven-resources-plugin-java
+  junit5 junit4 python3 python3-pytest util-linux shellcheck
 )
 
 missing=()
@@ -16,15 +24,25 @@ for pkg in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  if ! command -v apt-get >/dev/null; then
-    echo "setup: missing packages (${missing[*]}) and no apt-get; install them by hand" >&2
-    exit 1
+  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get; install them by hand"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "missing packages (${missing[*]}); run as root or install sudo"
+    sudo="sudo"
   fi
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "setup: installing ${missing[*]}" >&2
+  say "installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# What the sample PITs name by path; a different distribution release may lay them out otherwise.
+problems=()
+[ -f /usr/share/java/junit-platform-console-standalone.jar ] || problems+=("no /usr/share/java/junit-platform-console-standalone.jar (javac PITs)")
+[ -d /usr/share/maven-repo/org/junit/jupiter/junit-jupiter/5.9.2 ] || problems+=("no JUnit Jupiter 5.9.2 in /usr/share/maven-repo (Maven PITs)")
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || problems+=("/usr/bin/python3 cannot import pytest (pytest PITs)")
+[ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
