@@ -125,7 +125,7 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('pit', { type: 'string', describe: 'PIT id' })
     .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
     .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
-    .option('limit', { type: 'number', describe: 'at most this many rows, oldest first' })
+    .option('limit', { type: 'number', describe: 'at most this many rows' })
     .option('mode', { choices: ['enqueue', 'inline'] as const, default: 'enqueue' as const, describe: 'enqueue: back to PENDING and onto SQS; inline: grade here' })
     .option('concurrency', { type: 'number', default: 1, describe: '--mode inline: submissions graded at once' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the count and ids; change nothing' })
