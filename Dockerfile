@@ -10,7 +10,7 @@ ARG NODE_DIGEST=sha256:UNPINNED
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+RUN npm ci --no-audit --no-fund --no-update-notifier --loglevel=error
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build \
@@ -28,8 +28,8 @@ RUN mkdir -p /usr/share/man/man1 \
  && rm -rf /var/lib/apt/lists/*
 
 # The sandbox user the student's code runs as: fixed uid/gid (RUNNER_SANDBOX_UID/GID), no login, no home.
-RUN groupadd --system --gid 10001 sandbox \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+RUN groupadd --gid 10001 sandbox \
+ && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin sandbox
 
 WORKDIR /app
@@ -37,6 +37,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+COPY pits ./pits
 
 # The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and
 # drawing it needs root: switching to the sandbox uid, new PID and network namespaces, lowering rlimits

@@ -4,6 +4,7 @@
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 image_cache="${PIT_RUNNER_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pit-runner-image}"
+# shellcheck disable=SC2034  # read by the scripts that source this file
 image_name="${PIT_RUNNER_IMAGE:-localhost/pit-runner:dev}"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
@@ -28,8 +29,9 @@ install_missing() {
     -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 }
 
-# runc rather than crun and explicit ulimits: the defaults fail on hosts with a hybrid cgroup v1
-# hierarchy and no systemd, and inherit an open-files limit too high for the JVM to start quickly.
+# Measured on this kind of host: crun refuses the hybrid cgroup v1/v2 hierarchy ("cgroups in hybrid mode
+# not supported"), and podman's default open-files limit is above the host's hard limit, which root here
+# cannot raise (no CAP_SYS_RESOURCE), so every container start fails unless the limits are set explicitly.
 write_container_config() {
   mkdir -p "$image_cache/storage" "$image_cache/run"
   cat >"$image_cache/containers.conf" <<CONF
@@ -38,8 +40,6 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 
 [engine]
 runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
 CONF
   cat >"$image_cache/storage.conf" <<CONF
 [storage]

@@ -1,0 +1,119 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../src/config.js';
+
+const root = new URL('..', import.meta.url);
+const read = (file: string) => readFileSync(new URL(file, root), 'utf8');
+
+interface Instruction { keyword: string; args: string; line: number }
+
+/** Dockerfile → instructions: comments dropped, backslash continuations joined. */
+function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending: Instruction | undefined;
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line.startsWith('#') || (!pending && line === '')) return;
+    const continued = line.endsWith('\\');
+    const body = continued ? line.slice(0, -1).trim() : line;
+    if (pending) pending.args += ` ${body}`;
+    else {
+      const [keyword = '', ...rest] = body.split(/\s+/);
+      pending = { keyword: keyword.toUpperCase(), args: rest.join(' '), line: index + 1 };
+    }
+    if (!continued) instructions.push(pending), (pending = undefined);
+  });
+  return instructions;
+}
+
+const dockerfileText = read('Dockerfile');
+const instructions = parseDockerfile(dockerfileText);
+const finalStage = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'));
+const argDefault = (name: string) => instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith(`${name}=`))?.args.slice(name.length + 1);
+const only = (keyword: string) => finalStage.filter((i) => i.keyword === keyword);
+
+const dockerfile = suite('dockerfile');
+
+dockerfile('ENTRYPOINT is exec form and runs the compiled CLI under an init that forwards signals', () => {
+  const [entrypoint, ...more] = only('ENTRYPOINT');
+  assert.ok(entrypoint, 'no ENTRYPOINT in the final stage');
+  assert.is(more.length, 0);
+  const argv = JSON.parse(entrypoint.args) as string[];
+  assert.is(argv[0], '/usr/bin/tini');
+  assert.ok(argv.includes('node') && argv.at(-1) === '/app/bin/pit-runner.js', entrypoint.args);
+});
+
+dockerfile('CMD is --help, so a run with no override is harmless', () => {
+  assert.equal(only('CMD').map((i) => JSON.parse(i.args)), [['--help']]);
+});
+
+dockerfile('every stage starts from the base pinned by digest', () => {
+  const froms = instructions.filter((i) => i.keyword === 'FROM');
+  assert.ok(froms.length >= 2, 'a build stage and a runtime stage');
+  for (const from of froms) assert.match(from.args, /^\$\{NODE_IMAGE\}@\$\{NODE_DIGEST\}( AS \w+)?$/);
+  assert.match(argDefault('NODE_IMAGE') ?? '', /^node:(22|24)-bookworm-slim$/);
+  // image-pin-base.sh writes the real digest; the placeholder fails any build that tries to use it
+  assert.match(argDefault('NODE_DIGEST') ?? '', /^sha256:([0-9a-f]{64}|UNPINNED)$/);
+});
+
+dockerfile('uses no BuildKit-only syntax', () => {
+  assert.not.match(dockerfileText, /^#\s*syntax=/im);
+  for (const { keyword, args, line } of instructions) {
+    assert.not.match(args, /<<-?\s*["']?\w+/, `heredoc at line ${line}`);
+    assert.not.match(args, /--(link|mount|chmod|checksum|parents|exclude|network|security)\b/, `BuildKit flag at line ${line}`);
+    assert.ok(/^[A-Z]+$/.test(keyword), `unparsed line ${line}`);
+  }
+});
+
+dockerfile('creates the sandbox user with the uid and gid the runner defaults to, without login', () => {
+  const { sandbox } = loadConfig({});
+  const run = only('RUN').map((i) => i.args).join('\n');
+  assert.match(run, new RegExp(`groupadd --gid ${sandbox.gid} sandbox`));
+  assert.match(run, new RegExp(`useradd --uid ${sandbox.uid} --gid ${sandbox.gid} .*--shell /usr/sbin/nologin sandbox`));
+  assert.match(run, /--no-create-home/);
+});
+
+dockerfile('the runner stays root in the image (it drops privileges for student code itself)', () => {
+  assert.is(only('USER').length, 0);
+  assert.match(dockerfileText, /runner stays root on purpose/);
+});
+
+dockerfile('installs the toolchains the PITs need from Debian packages', () => {
+  const install = only('RUN').map((i) => i.args).find((args) => args.includes('apt-get install')) ?? '';
+  for (const pkg of ['openjdk-17-jdk-headless', 'maven', 'libsurefire-java', 'libmaven-compiler-plugin-java',
+    'libmaven-resources-plugin-java', 'junit5', 'junit4', 'python3-pytest', 'util-linux', 'tini']) {
+    assert.ok(install.split(/\s+/).includes(pkg), `missing ${pkg}`);
+  }
+  assert.match(install, /rm -rf \/var\/lib\/apt\/lists/);
+});
+
+dockerfile('copies from the build context only paths that exist and that .dockerignore lets through', () => {
+  const allowed = read('.dockerignore').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+  const sources = instructions
+    .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  assert.ok(sources.length > 0);
+  for (const source of sources) {
+    assert.ok(existsSync(new URL(source, root)), `${source} does not exist`);
+    assert.ok(allowed.some((a) => source === a || source.startsWith(`${a}/`)), `${source} is excluded by .dockerignore`);
+  }
+});
+
+dockerfile('.dockerignore keeps secrets, dependencies and build output out of the context', () => {
+  const lines = read('.dockerignore').split('\n');
+  assert.is(lines.find((l) => l.trim() && !l.startsWith('#')), '*', 'starts by excluding everything');
+  for (const kept of lines.filter((l) => l.startsWith('!'))) assert.not.match(kept, /node_modules|dist|\.env|\.git/);
+});
+
+dockerfile('the image scripts pass shellcheck', () => {
+  const scripts = ['build-image.sh', 'smoke-image.sh', 'image-env.sh', 'image-standin-base.sh', 'image-pin-base.sh']
+    .map((name) => `scripts/${name}`)
+    .filter((file) => existsSync(new URL(file, root)));
+  const check = spawnSync('shellcheck', ['-x', ...scripts], { cwd: root, encoding: 'utf8' });
+  if (check.error) return console.warn('shellcheck not installed; skipped');
+  assert.is(check.status, 0, check.stdout);
+});
+
+dockerfile.run();
