@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand, type Task,
@@ -163,3 +164,56 @@ dispatch('missing settings exit 2 and are listed together', async () => {
 });
 
 dispatch.run();
+
+// Through the command line: yargs must hand every argument after `--` to RunTask untouched, and the exit
+// code must be the container's. ECS and CloudWatch Logs are a local HTTP server speaking their JSON protocol.
+const cli = suite('dispatch cli');
+
+cli('argv after -- reaches RunTask byte for byte and the exit code comes back', async () => {
+  const { createServer } = await import('node:http');
+  const { execa } = await import('execa');
+  const runTasks: Array<{ overrides: { containerOverrides: Array<{ command: string[] }> } }> = [];
+  const answers: Record<string, (body: Record<string, unknown>) => unknown> = {
+    DescribeTaskDefinition: () => ({ taskDefinition: { taskDefinitionArn: TASK_DEF, containerDefinitions: [
+      { name: 'runner', logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g', 'awslogs-stream-prefix': 'p' } } },
+    ] } }),
+    RunTask: (body) => { runTasks.push(body as never); return { tasks: [{ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }], failures: [] }; },
+    DescribeTasks: () => ({ tasks: [stopped({ exitCode: 3, stopCode: 'EssentialContainerExited' })] }),
+    GetLogEvents: (body) => (body.nextToken ? { events: [], nextForwardToken: 'f/1' } : { events: [{ timestamp: 1, message: 'pending: 0001_init.sql' }], nextForwardToken: 'f/1' }),
+  };
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk) => { text += chunk; });
+    req.on('end', () => {
+      const action = String(req.headers['x-amz-target']).split('.').pop()!;
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      res.end(JSON.stringify(answers[action]!(JSON.parse(text || '{}'))));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const script = [
+    "import yargs from 'yargs';",
+    "import { dispatchCommand } from './src/commands/dispatch.ts';",
+    "await yargs(process.argv.slice(1)).command(dispatchCommand).demandCommand(1).strict().parseAsync();",
+    'process.exit(process.exitCode ?? 0);',
+  ].join('\n');
+  const command = ['migrate', 'status', '--pit', 'a b', '0012', '"quoted"', "it's", '--', '--x=1'];
+  try {
+    const result = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'dispatch', '--', ...command], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      reject: false,
+      env: {
+        ...env, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_ECS: endpoint, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint, LOG_LEVEL: 'warn',
+      },
+    });
+    assert.is(result.exitCode, 3, result.stderr);
+    assert.equal(runTasks[0]!.overrides.containerOverrides[0]!.command, command);
+    assert.is(result.stdout, 'pending: 0001_init.sql');
+  } finally {
+    server.close();
+  }
+});
+
+cli.run();
