@@ -1,0 +1,99 @@
+import path from 'node:path';
+import postgres from 'postgres';
+import pRetry from 'p-retry';
+import { RunnerError, isTransient, toRunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { startEmbedded, type EmbeddedServer } from './embedded.js';
+
+export type Sql = postgres.Sql;
+
+export interface Database {
+  sql: Sql;
+  /** The URL with its password masked: the only form that may be logged or printed. */
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the database is. `Config` fits as is; a caller that resolved DATABASE_SECRET_ID (Secrets Manager)
+ * passes `{ ...config, databaseUrl: resolved }`.
+ */
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  databaseSecretId?: string;
+  /** The embedded cluster lives in `<dataDir>/pg` when no URL is given. */
+  dataDir: string;
+}
+
+const CONNECT_TIMEOUT_S = 5;
+
+/**
+ * Opens the database: DATABASE_URL when given, else an embedded PostgreSQL under `<dataDir>/pg`.
+ * Checks the connection before returning; unreachable → TRANSIENT (exit 75) within seconds.
+ */
+export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
+  if (!options.databaseUrl && options.databaseSecretId) {
+    throw new RunnerError('CONFIG', 'DATABASE_SECRET_ID must be resolved to a URL before the database is opened');
+  }
+  const embedded: EmbeddedServer | undefined = options.databaseUrl
+    ? undefined
+    : await startEmbedded(path.join(options.dataDir, 'pg'), log);
+  const url = options.databaseUrl ?? embedded!.url;
+  const redacted = redactUrl(url);
+  const sql = postgres(url, {
+    connect_timeout: CONNECT_TIMEOUT_S,
+    max: 10,
+    onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
+    connection: { application_name: 'pit-runner' },
+  });
+  const close = async () => {
+    await sql.end({ timeout: 5 });
+    await embedded?.stop();
+  };
+  try {
+    await checkConnection(sql, redacted);
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
+  log.debug({ database: redacted, embedded: Boolean(embedded) }, 'database connected');
+  return { sql, url: redacted, embedded: Boolean(embedded), close };
+}
+
+async function checkConnection(sql: Sql, redacted: string): Promise<void> {
+  try {
+    // a refused connection is retried twice, quickly; a connect timeout (5 s) is not
+    await pRetry(() => sql`select 1`, {
+      retries: 2, minTimeout: 250, factor: 2,
+      shouldRetry: (err) => isTransient(err) && (err as { code?: string }).code !== 'CONNECT_TIMEOUT',
+    });
+  } catch (err) {
+    throw describeConnectError(err, redacted);
+  }
+}
+
+export function describeConnectError(err: unknown, redacted: string): RunnerError {
+  const code = (err as { code?: unknown }).code;
+  const reason = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && /^28/.test(code)) {
+    return new RunnerError('CONFIG', `the database at ${redacted} refused the credentials: ${reason}`, { cause: err });
+  }
+  if (code === '3D000') return new RunnerError('CONFIG', `the database named in ${redacted} does not exist: ${reason}`, { cause: err });
+  if (isTransient(err)) {
+    return new RunnerError('TRANSIENT', `the database at ${redacted} is unreachable (${reason}); nothing was changed, retry later`, { cause: err });
+  }
+  return toRunnerError(err);
+}
+
+/** postgres://user:***@host:port/db — for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return '(an unparseable database URL)';
+  }
+}
