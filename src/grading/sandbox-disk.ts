@@ -1,0 +1,96 @@
+import { chmod, lchown, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RunnerError } from '../errors.js';
+import { sandboxDirs } from './sandbox-env.js';
+
+/** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
+const MIN_ENTRY_BYTES = 4096;
+
+/** Disk used under `dir` (allocated blocks, symlinks not followed); stops counting past `limit`. */
+export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
+  let total = 0;
+  const pending = [dir];
+  while (pending.length > 0 && total <= limit) {
+    const current = pending.pop()!;
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      const info = await lstat(full).catch(() => undefined);
+      if (!info) continue;
+      total += Math.max(info.blocks * 512, MIN_ENTRY_BYTES);
+      if (info.isDirectory()) pending.push(full);
+    }
+  }
+  return total;
+}
+
+/**
+ * Gives the workspace to the sandbox uid: HOME and TMPDIR inside it, everything owned by the uid,
+ * the workspace itself 0700 and its parent not listable by others (names of other workspaces stay
+ * hidden). Every folder above it must let others through, or the sandbox uid could not reach it.
+ */
+export async function handOver(workspace: string, owner: { uid: number; gid: number } | undefined): Promise<string> {
+  const real = await realpath(workspace);
+  const { home, tmp } = sandboxDirs(real);
+  await mkdir(home, { recursive: true });
+  await mkdir(tmp, { recursive: true });
+  if (!owner) return real;
+  await assertTraversable(path.dirname(real));
+  const parent = await stat(path.dirname(real));
+  if (parent.uid === 0 && (parent.mode & 0o044) !== 0) await chmod(path.dirname(real), parent.mode & 0o7711);
+  await chownTree(real, owner.uid, owner.gid);
+  await chmod(real, 0o700);
+  return real;
+}
+
+async function assertTraversable(dir: string): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new RunnerError('CONFIG', `the sandbox user cannot reach workspaces under ${dir}: ${current} is not traversable by others (chmod o+x, or set RUNNER_WORK_DIR elsewhere)`);
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await lchown(dir, uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, uid, gid);
+    else await lchown(full, uid, gid);
+  }
+}
+
+/** Deletes a tree even when the tests left folders without permissions (matters when not root). */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+    await grantAll(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+  }
+}
+
+async function grantAll(dir: string): Promise<void> {
+  await chmod(dir, 0o700).catch(() => undefined);
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory()) await grantAll(path.join(dir, entry.name));
+  }
+}
+
+/** Removes what the sandbox uid left in shared temporary folders (only reachable without namespaces). */
+export async function removeFilesOf(uid: number, dirs: string[]): Promise<number> {
+  let removed = 0;
+  for (const dir of dirs) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const full = path.join(dir, name);
+      const info = await lstat(full).catch(() => undefined);
+      if (info?.uid !== uid) continue;
+      await rm(full, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

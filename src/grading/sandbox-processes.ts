@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Live (not zombie) processes whose real uid is `uid`, read from /proc. Synchronous on purpose:
+ * a scan takes ~10 ms this way, ten times less than through the thread pool.
+ */
+export async function processesOf(uid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const status = readStatus(name);
+    const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const state = /^State:\s+(\S)/m.exec(status)?.[1];
+    if (realUid === String(uid) && state !== 'Z' && state !== 'X') pids.push(Number(name));
+  }
+  return pids;
+}
+
+/**
+ * SIGKILLs every process of the sandbox uid until none is left (setsid'd and daemonized ones too).
+ * A killed process cannot fork any more, so a fork bomb under RLIMIT_NPROC dies in a few rounds.
+ * Returns the pids still alive after `deadlineMs` (normally none). Only for a dedicated uid.
+ */
+export async function killAllOf(uid: number, deadlineMs = 5_000): Promise<number[]> {
+  if (uid === 0 || uid === process.getuid?.()) throw new Error(`refusing to sweep the processes of uid ${uid}`);
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const pids = await processesOf(uid);
+    if (pids.length === 0 || Date.now() > until) return pids;
+    for (const pid of pids) killQuietly(pid);
+    await sleep(20);
+  }
+}
+
+function readStatus(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';   // gone meanwhile
+  }
+}
+
+/** SIGKILL a process group (negative pid) or a process; gone already is fine. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

@@ -1,0 +1,133 @@
+import { constants } from 'node:os';
+import { execa } from 'execa';
+import { RunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseCommandLine } from './command-line.js';
+import type { SandboxResult, SandboxRun } from './sandbox.js';
+import { diskUsage } from './sandbox-disk.js';
+import { sandboxEnvironment } from './sandbox-env.js';
+import { killAllOf, killQuietly } from './sandbox-processes.js';
+import { outputScanner } from './sandbox-signs.js';
+import { wrapCommand, type SandboxMode } from './sandbox-wrapper.js';
+
+export interface RunContext {
+  mode: SandboxMode;
+  uid: number;
+  gid: number;
+  cwd: string;                 // real path
+  workspace: string;           // real path of the prepared workspace holding cwd
+  hide: string[];
+  workspaceMaxBytes: number;
+}
+
+type StopReason = 'timeout' | 'output' | 'disk' | 'abort';
+
+const DISK_CHECK_MS = 1_000;
+const STREAM_GRACE_MS = 2_000;   // after the test exits, for pipes still held by an escaped process
+
+/** Runs one command in the sandbox; every process it started is gone when this returns. */
+export async function runCommand(run: SandboxRun, context: RunContext, log: Logger): Promise<SandboxResult> {
+  if (run.signal?.aborted) throw stopped();
+  const command = run.shell ? ['/bin/sh', '-c', run.command] : parseCommandLine(run.command);
+  const argv = wrapCommand(command, { ...context, limits: run.limits, network: run.network });
+  run.output.note(`$ ${run.command}`);
+  const started = performance.now();
+  const child = execa(argv[0]!, argv.slice(1), {
+    cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
+    stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
+  });
+
+  let reason: StopReason | undefined;
+  const stop = (why: StopReason) => {
+    if (reason) return;
+    reason = why;
+    // The group holds the wrapper and, with namespaces, the namespace's init: its death ends them all.
+    if (child.pid) killQuietly(-child.pid);
+    if (context.mode !== 'self') void killAllOf(context.uid, 1_000);
+  };
+
+  const scanner = outputScanner();
+  let produced = 0;
+  const onData = (chunk: Buffer) => {
+    if (reason === 'output') return;
+    produced += chunk.length;
+    if (produced > run.maxOutputBytes) {
+      run.output.write(chunk.subarray(0, chunk.length - (produced - run.maxOutputBytes)));
+      return stop('output');
+    }
+    run.output.write(chunk);
+    scanner.scan(chunk);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+
+  const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
+  const onAbort = () => stop('abort');
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  let checking = false;
+  const diskTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    diskUsage(context.workspace, context.workspaceMaxBytes)
+      .then((used) => { if (used > context.workspaceMaxBytes) stop('disk'); })
+      .catch(() => undefined)
+      .finally(() => { checking = false; });
+  }, DISK_CHECK_MS);
+
+  let grace: NodeJS.Timeout | undefined;
+  let sweep: Promise<number[]> = Promise.resolve([]);
+  child.once('exit', () => {
+    // Whatever the test left behind (background, setsid'd, daemonized) ends with it.
+    if (child.pid) killQuietly(-child.pid);
+    if (context.mode !== 'self') sweep = killAllOf(context.uid);
+    grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
+  });
+
+  const result = await child;
+  clearTimeout(timer);
+  clearInterval(diskTimer);
+  clearTimeout(grace);
+  run.signal?.removeEventListener('abort', onAbort);
+  const survivors = await sweep;
+  if (survivors.length) log.error({ pids: survivors }, 'sandbox processes survived SIGKILL');
+  if (result.exitCode === undefined && result.signal === undefined) {
+    throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
+  }
+
+  const status = exitStatus(context.mode, result.exitCode, result.signal);
+  const failed = status.exitCode !== 0;
+  const outcome: SandboxResult = {
+    ...status,
+    timedOut: reason === 'timeout' || status.signal === 'SIGXCPU',
+    aborted: reason === 'abort',
+    memoryLimited: !reason && ((failed && scanner.signs.memory) || status.signal === 'SIGKILL'),
+    outputLimited: reason === 'output',
+    diskLimited: reason === 'disk' || (!reason && ((failed && scanner.signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
+    durationMs: Math.round(performance.now() - started),
+  };
+  noteLimits(run, context, outcome);
+  log.debug({ command: run.command, ...outcome, outputBytes: produced }, 'sandbox run done');
+  if (outcome.aborted) throw stopped();
+  return outcome;
+}
+
+/** With namespaces the test is a child of the init shell, whose status reports a signal as 128 + n. */
+function exitStatus(mode: SandboxMode, exitCode: number | undefined, signal: string | undefined) {
+  if (signal || exitCode === undefined) return { exitCode: null, signal: signal ?? null };
+  if (mode === 'namespaces' && exitCode > 128 && exitCode < 128 + 32) {
+    const name = Object.entries(constants.signals).find(([, number]) => number === exitCode - 128)?.[0];
+    if (name) return { exitCode: null, signal: name };
+  }
+  return { exitCode, signal: null };
+}
+
+function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult): void {
+  const note = (text: string) => run.output.note(`[pit-runner] ${text}`);
+  if (outcome.timedOut) note(`time limit reached (${run.timeoutMs} ms wall clock or ${run.limits.cpuSeconds} s CPU): the test was stopped`);
+  if (outcome.outputLimited) note(`output limit reached (${run.maxOutputBytes} bytes): the test was stopped`);
+  if (outcome.diskLimited) note(`disk limit reached (workspace ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
+  if (outcome.memoryLimited) note(`memory limit reached (${run.limits.memoryMb} MB)`);
+  if (outcome.aborted) note('the runner was stopped: the test was killed');
+}
+
+const stopped = () => new RunnerError('STOPPED', 'stopped while running tests: every test process was killed');

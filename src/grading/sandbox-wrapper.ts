@@ -1,0 +1,106 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { quote } from 'shell-quote';
+import type { SandboxLimits } from './types.js';
+import { dataLimitBytes } from './sandbox-env.js';
+
+/**
+ * How tests are started, strongest first:
+ * - `namespaces`: root that may create namespaces (laptop, EC2, CI): own PID, mount and network
+ *   namespaces, a separate uid, limits. The PID namespace dies with its init, taking every
+ *   forked, setsid'd or daemonized process along.
+ * - `uid`: root without CAP_SYS_ADMIN (Fargate): separate uid and limits; the process tree is
+ *   killed by process group plus a sweep of the uid's processes; network and /tmp stay reachable.
+ * - `self`: not root: the runner's own uid, limits, process-group kill. Secrets are not protected.
+ */
+export type SandboxMode = 'namespaces' | 'uid' | 'self';
+
+export interface WrapOptions {
+  mode: SandboxMode;
+  uid: number;
+  gid: number;
+  limits: SandboxLimits;
+  network: boolean;
+  workspace: string;
+  cwd: string;
+  hide: string[];
+}
+
+/** Folders anyone may write: read-only inside the sandbox's mount namespace. */
+const WORLD_WRITABLE = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
+const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((file) => existsSync(file));
+
+/** The argument vector that runs `command` under the sandbox of `options.mode`. */
+export function wrapCommand(command: string[], options: WrapOptions): string[] {
+  const limited = ['prlimit', ...limitArgs(options), '--'];
+  if (options.mode === 'self') return [...limited, ...command];
+  const asSandboxUser = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.gid}`, '--clear-groups', '--no-new-privs', '--'];
+  if (options.mode === 'uid') return [...limited, ...asSandboxUser, ...command];
+  return [
+    'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...(options.network ? [] : ['--net']), '--',
+    '/bin/sh', '-c', initScript(options), 'sandbox-init', ...limited, ...asSandboxUser, ...command,
+  ];
+}
+
+/** True when the loopback interface is brought up inside the network namespace. */
+export const loopbackUp = IP !== undefined;
+
+/**
+ * Runs as root, PID 1 of the new namespaces: makes the world-writable folders read-only, masks the
+ * hidden folders, brings loopback up (local servers in tests work; the host's stay unreachable),
+ * then runs the test as a child so its signals and exit status behave as usual. When this init
+ * exits, the kernel kills whatever is left in the namespace.
+ */
+function initScript(options: WrapOptions): string {
+  const lines = ['set -e'];
+  const writable = uniqueDirs(WORLD_WRITABLE);
+  for (const dir of writable) lines.push(`mount -o bind,ro ${q(dir)} ${q(dir)}`);
+  if (writable.some((dir) => isInside(options.workspace, dir))) {
+    // A bind mount inherits the read-only flag of the folder it sits in: lift it for the workspace.
+    lines.push(`mount --bind ${q(options.workspace)} ${q(options.workspace)}`, `mount -o remount,bind,rw ${q(options.workspace)}`);
+  }
+  for (const dir of hideable(options.hide, options.workspace)) lines.push(`mount -t tmpfs -o ro,size=4k,mode=0555 sandbox-hidden ${q(dir)}`);
+  if (!options.network && IP) lines.push(`${IP} link set lo up`);
+  lines.push(`cd ${q(options.cwd)}`, 'set +e', '"$@"', 'exit $?');
+  return lines.join('\n');
+}
+
+/** Folders that can be masked: existing directories that neither hold nor sit inside the workspace. */
+export function hideable(hide: string[], workspace: string): string[] {
+  return uniqueDirs(hide).filter((dir) => !isInside(workspace, dir) && !isInside(dir, workspace));
+}
+
+function limitArgs({ mode, limits }: WrapOptions): string[] {
+  // Root sets soft and hard alike so tests cannot raise them; the runner's own user may only lower soft limits.
+  const both = (soft: number, hard = soft) => (mode === 'self' ? `${soft}:` : `${soft}:${hard}`);
+  const args = [
+    `--fsize=${both(limits.fileSizeMb * 1024 * 1024)}`,
+    `--nofile=${both(limits.openFiles)}`,
+    `--cpu=${both(limits.cpuSeconds, limits.cpuSeconds + 5)}`,
+    `--data=${both(dataLimitBytes(limits))}`,
+    '--core=0',
+  ];
+  // RLIMIT_NPROC counts every process of the uid machine-wide: only meaningful for the dedicated uid.
+  if (mode !== 'self') args.unshift(`--nproc=${limits.processes}`);
+  return args;
+}
+
+function uniqueDirs(dirs: string[]): string[] {
+  const real = dirs.filter((dir) => isDirectory(dir)).map((dir) => realpathSync(dir));
+  return [...new Set(real)];
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function isInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+const q = (arg: string) => quote([arg]);

@@ -1,0 +1,117 @@
+import { realpath } from 'node:fs/promises';
+import os from 'node:os';
+import { execa } from 'execa';
+import { RunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CappedLog } from './capped-log.js';
+import type { SandboxLimits } from './types.js';
+import { handOver, removeFilesOf, removeTree } from './sandbox-disk.js';
+import { killAllOf } from './sandbox-processes.js';
+import { runCommand } from './sandbox-run.js';
+import { hideable, isInside, loopbackUp, wrapCommand, type SandboxMode } from './sandbox-wrapper.js';
+
+export type { SandboxMode };
+
+export interface SandboxRun {
+  command: string;
+  shell: boolean;                   // true: /bin/sh -c command; false: parsed into an argument vector
+  cwd: string;                      // inside a prepared workspace
+  env: Record<string, string>;      // the PIT's environment, on top of the sandbox's allow-list
+  timeoutMs: number;
+  limits: SandboxLimits;
+  network: boolean;
+  output: CappedLog;
+  maxOutputBytes: number;           // output beyond this kills the run (outputLimited)
+  signal?: AbortSignal;
+}
+
+export interface SandboxResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;                // wall clock, or the CPU-seconds limit (SIGXCPU)
+  aborted: boolean;
+  memoryLimited: boolean;
+  outputLimited: boolean;
+  diskLimited: boolean;
+  durationMs: number;
+}
+
+export interface Sandbox {
+  /** True when tests run as a separate uid (the runner is root). */
+  readonly isolated: boolean;
+  prepare(workspace: string): Promise<void>;
+  /** Never throws for what the student does; throws RunnerError STOPPED when `signal` aborts, after killing everything. */
+  run(run: SandboxRun): Promise<SandboxResult>;
+  /** Kills every remaining process of the sandbox, deletes the workspace and the sandbox's temporary files. */
+  cleanup(workspace: string): Promise<void>;
+}
+
+export interface SandboxOptions {
+  uid: number;                      // RUNNER_SANDBOX_UID, dedicated to this runner
+  gid: number;
+  workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
+  /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
+  hide?: string[];
+  /** Force a weaker mode than the machine allows (tests of the Fargate path). */
+  mode?: SandboxMode;
+}
+
+const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
+
+export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
+  const isRoot = process.getuid?.() === 0;
+  const modeReady = detectMode(options, isRoot, log);
+  const prepared = new Set<string>();
+
+  return {
+    isolated: isRoot && options.mode !== 'self',
+
+    async prepare(workspace) {
+      const mode = await modeReady;
+      prepared.add(await handOver(workspace, mode === 'self' ? undefined : options));
+    },
+
+    async run(run) {
+      const mode = await modeReady;
+      const cwd = await realpath(run.cwd);
+      const workspace = [...prepared].find((dir) => isInside(cwd, dir));
+      if (!workspace) throw new RunnerError('INTERNAL', `sandbox: ${run.cwd} is not inside a prepared workspace`);
+      return runCommand(run, { ...options, mode, cwd, workspace, hide: options.hide ?? [] }, log);
+    },
+
+    async cleanup(workspace) {
+      const mode = await modeReady;
+      if (mode !== 'self') {
+        const left = await killAllOf(options.uid);
+        if (left.length) log.error({ pids: left, uid: options.uid }, 'sandbox processes survived SIGKILL');
+      }
+      if (mode === 'uid') await removeFilesOf(options.uid, SHARED_TMP);
+      const real = await realpath(workspace).catch(() => workspace);
+      prepared.delete(real);
+      await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
+    },
+  };
+}
+
+/** Probes once, at start, what this machine allows, and says what is not protected. */
+async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger): Promise<SandboxMode> {
+  if (!isRoot || options.mode === 'self') {
+    log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
+    return 'self';
+  }
+  if (options.mode === 'uid') return announce('uid');
+  const probe = wrapCommand(['true'], {
+    mode: 'namespaces', uid: options.uid, gid: options.gid, network: false, workspace: os.tmpdir(), cwd: os.tmpdir(), hide: [],
+    limits: { processes: 64, memoryMb: 64, fileSizeMb: 1, openFiles: 64, cpuSeconds: 5 },
+  });
+  const result = await execa(probe[0]!, probe.slice(1), { reject: false, timeout: 10_000, stdin: 'ignore' });
+  if (result.exitCode === 0) return announce('namespaces');
+  log.warn({ probe: result.stderr || result.shortMessage }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network and shared /tmp; close egress with the security group');
+  return announce('uid');
+
+  function announce(mode: SandboxMode): SandboxMode {
+    const masked = mode === 'namespaces' ? hideable(options.hide ?? [], '/nonexistent') : [];
+    log.info({ mode, uid: options.uid, gid: options.gid, masked, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
+    return mode;
+  }
+}
