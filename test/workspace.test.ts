@@ -44,6 +44,14 @@ zip('unpacks files and finds the single top-level folder', async (ctx) => {
   assert.is(result.bytes, 23);
 });
 
+zip('streams a large entry to disk intact', async (ctx) => {
+  const data = randomBytes(3 * 1048576);
+  await entries(ctx, [{ name: 'data.bin', data }]);
+  const result = await unpackSubmission(ctx.file, ctx.dest, limits);
+  assert.ok(data.equals(await readFile(path.join(ctx.dest, 'data.bin'))));
+  assert.is(result.bytes, data.length);
+});
+
 zip('uses the unpack folder as root when files sit at the top level', async (ctx) => {
   await entries(ctx, [{ name: 'calc/Calc.java', data: 'x' }, { name: 'pom.xml', data: 'y' }]);
   assert.is((await unpackSubmission(ctx.file, ctx.dest, limits)).projectRoot, ctx.dest);
@@ -118,7 +126,12 @@ zip('refuses more unpacked bytes than allowed', async (ctx) => {
 
 zip('a header lying about the size does not beat the bound', async (ctx) => {
   await entries(ctx, [{ name: 'liar.txt', data: Buffer.alloc(4 * 1048576), declaredSize: 10 }]);
-  await refused(ctx, /"liar.txt" is larger than its header says/);
+  await refused(ctx, /"liar.txt" is corrupt: it holds more data than its header says/);
+});
+
+zip('a lying header on a large entry does not beat the bound either', async (ctx) => {
+  await entries(ctx, [{ name: 'liar.bin', data: randomBytes(3 * 1048576), declaredSize: 2 * 1048576 }]);
+  await refused(ctx, /"liar.bin" is corrupt: it holds more data than its header says/);
 });
 
 zip('refuses too many entries', async (ctx) => {

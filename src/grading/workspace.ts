@@ -1,9 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32, createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import StreamZip from 'node-stream-zip';
 import { RunnerError } from '../errors.js';
 
@@ -21,6 +21,7 @@ const SYMLINK = 0o120000;
 // Small entries may compress very well for innocent reasons (a file of blanks); below this size the
 // total bound protects us, so the ratio is only judged on entries that could matter.
 const RATIO_FLOOR_BYTES = 1 << 20;
+const SMALL_ENTRY_BYTES = 1 << 20;
 const isJunk = (segments: string[]) => segments[0] === '__MACOSX' || ['.DS_Store', 'Thumbs.db'].includes(segments.at(-1)!);
 
 const refuse = (message: string, cause?: unknown) => new RunnerError('INVALID_SUBMISSION', message, { cause });
@@ -33,34 +34,33 @@ const refuse = (message: string, cause?: unknown) => new RunnerError('INVALID_SU
  */
 export async function unpackSubmission(zipFile: string, destDir: string, limits: ZipLimits): Promise<{ projectRoot: string; entries: number; bytes: number }> {
   if ((await readdir(destDir)).length) throw new RunnerError('INTERNAL', `workspace ${destDir} is not empty`);
-  const entries = await readDirectory(zipFile);
-  if (entries.length > limits.maxEntries) throw refuse(`the ZIP has ${entries.length} entries; at most ${limits.maxEntries} are allowed`);
+  const { entries, count } = await readDirectory(zipFile, limits.maxEntries);
+  if (count > limits.maxEntries) throw refuse(`the ZIP has ${count} entries; at most ${limits.maxEntries} are allowed`);
   const plan = entries.map(planEntry).filter((p): p is Planned => p !== undefined);
   const files = plan.filter((p) => p.kind === 'file');
   if (!files.length) throw refuse('the ZIP contains no files');
   checkDeclaredSizes(files, limits);
 
-  const zip = await open(zipFile, 'r');
-  const budget = { left: limits.maxUnpackedBytes };
+  const x: Extraction = { zip: await open(zipFile, 'r'), zipFile, limits, budget: { left: limits.maxUnpackedBytes }, folders: new Set() };
   try {
     for (const item of plan) {
       const target = path.join(destDir, ...item.segments);
-      await refuseConflicts(item, () => item.kind === 'dir'
-        ? mkdir(target, { recursive: true, mode: 0o755 })
-        : writeEntry(zip, zipFile, item, target, budget, limits));
+      await refuseConflicts(item, () => item.kind === 'dir' ? mkdir(target, { recursive: true, mode: 0o755 }) : writeEntry(x, item, target));
     }
   } finally {
-    await zip.close();
+    await x.zip.close();
   }
-  return { projectRoot: projectRootOf(destDir, plan), entries: plan.length, bytes: limits.maxUnpackedBytes - budget.left };
+  return { projectRoot: projectRootOf(destDir, plan), entries: plan.length, bytes: limits.maxUnpackedBytes - x.budget.left };
 }
 
-async function readDirectory(zipFile: string): Promise<ZipEntry[]> {
+/** The central directory; entries past `keep` are only counted, so a huge directory costs no memory. */
+async function readDirectory(zipFile: string, keep: number): Promise<{ entries: ZipEntry[]; count: number }> {
   const entries: ZipEntry[] = [];
+  let count = 0;
   const zip = new StreamZip({ file: zipFile, storeEntries: false, skipEntryNameValidation: true });
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry) => entries.push(entry));
+      zip.on('entry', (entry) => { if (++count <= keep) entries.push(entry); });
       zip.on('ready', resolve);
       zip.on('error', reject); // stays attached: a late error must not become an unhandled event
     });
@@ -69,7 +69,7 @@ async function readDirectory(zipFile: string): Promise<ZipEntry[]> {
   } finally {
     zip.close();
   }
-  return entries;
+  return { entries, count };
 }
 
 function planEntry(entry: ZipEntry): Planned | undefined {
@@ -100,49 +100,81 @@ function safeSegments(rawName: string): string[] {
   return segments;
 }
 
+/** Cheap checks on what the headers declare; the bytes really written are counted again in writeEntry. */
 function checkDeclaredSizes(files: Planned[], limits: ZipLimits): void {
   let total = 0;
   for (const { entry } of files) {
     total += entry.size;
-    checkRatio(entry, entry.size, limits);
+    const bomb = ratioProblem(entry, entry.size, limits);
+    if (bomb) throw bomb;
   }
   if (total > limits.maxUnpackedBytes) throw tooBig(limits);
 }
 
-function checkRatio(entry: ZipEntry, bytes: number, limits: ZipLimits): void {
-  if (bytes > RATIO_FLOOR_BYTES && bytes > Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio) {
-    throw refuse(`entry ${JSON.stringify(entry.name)} expands more than ${limits.maxCompressionRatio} times (a zip bomb?)`);
-  }
+function ratioProblem(entry: ZipEntry, bytes: number, limits: ZipLimits): RunnerError | undefined {
+  if (bytes <= RATIO_FLOOR_BYTES || bytes <= Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio) return undefined;
+  return refuse(`entry ${JSON.stringify(entry.name)} expands more than ${limits.maxCompressionRatio} times (a zip bomb?)`);
 }
 
 const tooBig = (limits: ZipLimits) => refuse(`the ZIP unpacks to more than ${Math.round(limits.maxUnpackedBytes / 1048576)} MB`);
 
-async function writeEntry(zip: FileHandle, zipFile: string, item: Planned, target: string, budget: { left: number }, limits: ZipLimits): Promise<void> {
+interface Extraction { zip: FileHandle; zipFile: string; limits: ZipLimits; budget: { left: number }; folders: Set<string> }
+
+async function writeEntry(x: Extraction, item: Planned, target: string): Promise<void> {
   const { entry } = item;
-  const start = await dataStart(zip, entry);
-  const raw = entry.compressedSize === 0 ? Readable.from([]) : createReadStream(zipFile, { start, end: start + entry.compressedSize - 1 });
+  const start = await dataStart(x.zip, entry);
+  const mode = item.executable ? 0o755 : 0o644;
+  const folder = path.dirname(target);
+  if (!x.folders.has(folder)) await mkdir(folder, { recursive: true, mode: 0o755 });
+  x.folders.add(folder);
+  if (entry.size <= SMALL_ENTRY_BYTES && entry.compressedSize <= SMALL_ENTRY_BYTES) await writeSmall(x, entry, start, target, mode);
+  else await writeStreamed(x, entry, start, target, mode);
+  await chmod(target, mode); // the umask may have narrowed it; never more than rwxr-xr-x
+}
+
+/** Most entries are small source files: one read and one write, without stream machinery. */
+async function writeSmall(x: Extraction, entry: ZipEntry, start: number, target: string, mode: number): Promise<void> {
+  const packed = Buffer.alloc(entry.compressedSize);
+  const { bytesRead } = await x.zip.read(packed, 0, packed.length, start);
+  if (bytesRead < packed.length) throw corrupt(entry, 'its data is cut short');
+  let data = packed;
+  try {
+    if (entry.method === DEFLATED) data = inflateRawSync(packed, { maxOutputLength: Math.max(entry.size, 1) });
+  } catch (err) {
+    throw (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? largerThanDeclared(entry) : corrupt(entry, 'its compressed data is damaged');
+  }
+  if (data.length > entry.size) throw largerThanDeclared(entry);
+  x.budget.left -= data.length;
+  checkComplete(entry, data.length, crc32(data));
+  await writeFile(target, data, { flag: 'wx', mode });
+}
+
+async function writeStreamed(x: Extraction, entry: ZipEntry, start: number, target: string, mode: number): Promise<void> {
+  const raw = createReadStream(x.zipFile, { start, end: start + entry.compressedSize - 1 });
   const stages: NodeJS.ReadWriteStream[] = entry.method === DEFLATED ? [createInflateRaw()] : [];
   let bytes = 0;
   let crc = 0;
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
-      budget.left -= chunk.length;
+      x.budget.left -= chunk.length;
       crc = crc32(chunk, crc);
-      if (bytes > entry.size) return done(refuse(`entry ${JSON.stringify(entry.name)} is larger than its header says`));
-      if (budget.left < 0) return done(tooBig(limits));
-      try { checkRatio(entry, bytes, limits); } catch (err) { return done(err as Error); }
-      done(null, chunk);
+      // never more than declared, so the declared ratio and total hold for the real bytes too
+      if (bytes > entry.size) return done(largerThanDeclared(entry));
+      done(x.budget.left < 0 ? tooBig(x.limits) : null, chunk);
     },
     flush(done) {
-      done(bytes !== entry.size || crc !== entry.crc ? corrupt(entry, 'its size or checksum does not match') : null);
+      try { checkComplete(entry, bytes, crc); done(); } catch (err) { done(err as Error); }
     },
   });
-  const mode = item.executable ? 0o755 : 0o644;
-  await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
   await pipeline([raw, ...stages, guard, createWriteStream(target, { flags: 'wx', mode })]);
-  await chmod(target, mode); // the umask may have narrowed it; never more than rwxr-xr-x
 }
+
+function checkComplete(entry: ZipEntry, bytes: number, crc: number): void {
+  if (bytes !== entry.size || crc !== entry.crc) throw corrupt(entry, 'its size or checksum does not match');
+}
+
+const largerThanDeclared = (entry: ZipEntry) => corrupt(entry, 'it holds more data than its header says');
 
 /** Where an entry's data begins: after its local header, whose name and extra lengths may differ from the central one. */
 async function dataStart(zip: FileHandle, entry: ZipEntry): Promise<number> {
