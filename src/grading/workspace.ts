@@ -29,8 +29,8 @@ const refuse = (message: string, cause?: unknown) => new RunnerError('INVALID_SU
 /**
  * Unpacks a student's ZIP into the empty folder `destDir`, refusing anything hostile with an
  * INVALID_SUBMISSION error that names the entry. On refusal, files already written stay inside
- * `destDir` (the caller removes the workspace). Data is read with our own streams rather than the
- * library's, so every stream error lands in one awaited pipeline and never escapes as an event.
+ * `destDir` (the caller removes the workspace). node-stream-zip reads only the directory; entry data
+ * is read by this module, so every read error is awaited here and none escapes as a stream event.
  */
 export async function unpackSubmission(zipFile: string, destDir: string, limits: ZipLimits): Promise<{ projectRoot: string; entries: number; bytes: number }> {
   if ((await readdir(destDir)).length) throw new RunnerError('INTERNAL', `workspace ${destDir} is not empty`);
@@ -100,20 +100,16 @@ function safeSegments(rawName: string): string[] {
   return segments;
 }
 
-/** Cheap checks on what the headers declare; the bytes really written are counted again in writeEntry. */
+/** Checks on what the headers declare; writeEntry then refuses any entry holding more than it declared. */
 function checkDeclaredSizes(files: Planned[], limits: ZipLimits): void {
   let total = 0;
   for (const { entry } of files) {
     total += entry.size;
-    const bomb = ratioProblem(entry, entry.size, limits);
-    if (bomb) throw bomb;
+    if (entry.size > RATIO_FLOOR_BYTES && entry.size > Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio) {
+      throw refuse(`entry ${JSON.stringify(entry.name)} expands more than ${limits.maxCompressionRatio} times (a zip bomb?)`);
+    }
   }
   if (total > limits.maxUnpackedBytes) throw tooBig(limits);
-}
-
-function ratioProblem(entry: ZipEntry, bytes: number, limits: ZipLimits): RunnerError | undefined {
-  if (bytes <= RATIO_FLOOR_BYTES || bytes <= Math.max(entry.compressedSize, 1) * limits.maxCompressionRatio) return undefined;
-  return refuse(`entry ${JSON.stringify(entry.name)} expands more than ${limits.maxCompressionRatio} times (a zip bomb?)`);
 }
 
 const tooBig = (limits: ZipLimits) => refuse(`the ZIP unpacks to more than ${Math.round(limits.maxUnpackedBytes / 1048576)} MB`);
