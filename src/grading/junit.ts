@@ -63,7 +63,7 @@ function toResult(testcase: XmlNode, suites?: string[]): TestResult {
   const name = (attr(testcase, 'name') ?? '').replace(/\(\)$/, '');
   const time = Number.parseFloat(attr(testcase, 'time') ?? '');
   const [status, detail] = statusOf(testcase);
-  const message = detail && capped(attr(detail, 'message') ?? textOf(detail));
+  const message = detail && capped(attr(detail, 'message') || textOf(detail));
   return { name, classname, status, timeMs: Number.isFinite(time) ? Math.round(time * 1000) : 0, ...(message ? { message } : {}) };
 }
 
