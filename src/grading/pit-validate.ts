@@ -1,0 +1,116 @@
+import { access, constants, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'shell-quote';
+import type { Logger } from '../log.js';
+import { assertPitId, loadPit } from './pit.js';
+import { MAVEN_OFFLINE_REPO } from './pit-skeleton.js';
+import type { PitConfig } from './types.js';
+
+export interface PitReport { pitId: string; problems: string[]; warnings: string[] }
+
+export interface ValidateDeps {
+  log: Logger;
+  /** RUNNER_TIMEOUT_MS: a PIT asking for more is capped. */
+  timeoutMs?: number;
+  mavenRepo?: string;
+}
+
+/** Validates the given PITs, or every `*.json` in `pitsDir` when `ids` is empty. */
+export async function validatePits(pitsDir: string, ids: string[], deps: ValidateDeps): Promise<PitReport[]> {
+  const wanted = ids.length ? ids : (await readdir(pitsDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const reports: PitReport[] = [];
+  for (const pitId of wanted) reports.push(await validatePit(pitsDir, pitId, deps));
+  return reports;
+}
+
+export async function validatePit(pitsDir: string, pitId: string, deps: ValidateDeps): Promise<PitReport> {
+  const report: PitReport = { pitId, problems: [], warnings: [] };
+  let pit: PitConfig;
+  try {
+    assertPitId(pitId);
+    pit = await loadPit(pitsDir, pitId);
+  } catch (err) {
+    report.problems.push(...(err as Error).message.split('\n'));
+    return report;
+  }
+  for (const [index, command] of pit.setupCommands.entries()) report.problems.push(...commandProblems(`setupCommands.${index}`, command, pit.shell));
+  report.problems.push(...commandProblems('testCommand', pit.testCommand, pit.shell));
+  for (const command of [...pit.setupCommands, pit.testCommand]) {
+    const program = pit.shell ? undefined : parse(command)[0];
+    if (typeof program === 'string' && !(await onPath(program))) report.warnings.push(`'${program}' is not on this machine's PATH`);
+  }
+  if (!pit.template) report.warnings.push('no template folder: the tests come from the submission, which the student controls');
+  for (const file of pit.requiredFiles) {
+    if (pit.template && (await exists(path.join(pit.template, file)))) report.warnings.push(`requiredFiles: ${file} is in the template, so this check never fails`);
+  }
+  if (!pit.expectedTests) report.warnings.push('no expectedTests: run `pit verify` so that a test that never ran counts as failed');
+  if (deps.timeoutMs !== undefined && pit.maxTimeoutMs > deps.timeoutMs) report.warnings.push(`maxTimeoutMs ${pit.maxTimeoutMs} is capped at RUNNER_TIMEOUT_MS ${deps.timeoutMs}`);
+  if (pit.buildTool === 'maven') report.problems.push(...(await mavenProblems(pit, deps)));
+  return report;
+}
+
+/**
+ * Without a shell, a command is split into an argument vector: operators, globs and `$VAR` would be
+ * passed on literally or lost, so they are problems unless the PIT sets `"shell": true`.
+ */
+export function commandProblems(field: string, command: string, shell: boolean): string[] {
+  if (shell) return [];
+  const tokens = parse(command, (name) => `$${name}`);
+  const problems: string[] = [];
+  if (tokens.length === 0) problems.push(`${field}: empty command`);
+  for (const token of tokens) {
+    if (typeof token === 'string') {
+      if (/\$[A-Za-z_{]/.test(token)) problems.push(`${field}: '${token}' expands a variable, which needs "shell": true`);
+    } else if ('op' in token && token.op === 'glob') {
+      problems.push(`${field}: '${token.pattern}' is a glob, which needs "shell": true`);
+    } else if ('op' in token) {
+      problems.push(`${field}: '${token.op}' is a shell operator; set "shell": true or split it into setupCommands`);
+    } else {
+      problems.push(`${field}: '#${token.comment}' is a comment, which needs "shell": true`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The PIT's pom must resolve offline: a copy of the pom (and the template's settings.xml, when the
+ * test command passes one) runs `test` with tests skipped, which resolves JUnit and the compiler,
+ * resources and surefire plugins in a few seconds without needing the students' sources.
+ */
+async function mavenProblems(pit: PitConfig, deps: ValidateDeps): Promise<string[]> {
+  const pom = pit.template && path.join(pit.template, 'pom.xml');
+  if (!pit.template || !pom || !(await exists(pom))) return ['maven: the template has no pom.xml, so the student\'s pom.xml would decide how tests run'];
+  if (!(await onPath('mvn'))) return ['maven: mvn is not installed, so the pom cannot be checked'];
+  const settings = path.join(pit.template, 'settings.xml');
+  const hasSettings = await exists(settings);
+  const repo = deps.mavenRepo ?? MAVEN_OFFLINE_REPO;
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'pit-validate-'));
+  try {
+    await copyFile(pom, path.join(scratch, 'pom.xml'));
+    if (hasSettings) await copyFile(settings, path.join(scratch, 'settings.xml'));
+    const where = hasSettings ? ['-s', 'settings.xml'] : [`-Dmaven.repo.local=${repo}`];
+    const run = await execa('mvn', ['-o', '-q', '-B', ...where, '-DskipTests', 'test'], { cwd: scratch, reject: false, all: true, stdin: 'ignore', env: { MAVEN_SKIP_RC: '1' } });
+    if (run.exitCode === 0) return [];
+    deps.log.debug({ pitId: pit.pitId, output: run.all }, 'mvn output');
+    const errors = (run.all ?? '').split('\n').filter((line) => line.startsWith('[ERROR]') && line.length > 8).slice(0, 3);
+    const against = hasSettings ? 'the template\'s settings.xml' : repo;
+    return [`maven: pom.xml does not resolve offline against ${against}: ${errors.map((e) => e.slice(8)).join(' ') || `mvn exited ${run.exitCode}`}`];
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function onPath(program: string): Promise<boolean> {
+  if (program.includes('/')) return true;
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const dir of dirs) {
+    if (await access(path.join(dir, program), constants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { usageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { loadPit, parsePitFile } from './pit.js';
+import type { GradeResult, TestResult } from './types.js';
+
+/** The pipeline's entry point (src/grading/pipeline.ts), passed in so verify depends on its shape only. */
+export type GradeFn = (
+  source: { zipFile: string } | { dir: string },
+  pitId: string,
+  deps: { config: Config; log: Logger; signal?: AbortSignal },
+) => Promise<{ result: GradeResult; log: Buffer }>;
+
+export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signal?: AbortSignal }
+
+export interface Verification {
+  pitId: string;
+  ok: boolean;
+  problems: string[];
+  testIds: string[];
+  durationMs: number;
+  /** True when expectedTests and expectedDurationMs were written to the config. */
+  recorded: boolean;
+  result: GradeResult;
+  log: Buffer;
+}
+
+export const testId = (test: Pick<TestResult, 'classname' | 'name'>) => `${test.classname}#${test.name}`;
+
+/**
+ * Grades the reference solution through the real pipeline. Anything below 100 fails; otherwise the
+ * sorted test ids and the measured duration are written to the config (unless `check`).
+ */
+export async function verifyPit(options: { pitId: string; solution: string; check: boolean }, deps: VerifyDeps): Promise<Verification> {
+  const { pitId } = options;
+  const pit = await loadPit(deps.config.pitsDir, pitId);
+  const kind = await stat(options.solution).catch(() => undefined);
+  if (!kind) throw usageError(`pit verify: no solution at ${options.solution}`);
+  const source = kind.isDirectory() ? { dir: path.resolve(options.solution) } : { zipFile: path.resolve(options.solution) };
+
+  const raw = await readFile(pit.configFile, 'utf8');
+  const { result, log } = await gradeWithoutExpectations(raw, pitId, pit.template, source, deps);
+  const testIds = [...new Set(result.tests.map(testId))].sort();
+  const durationMs = Math.max(1, result.timings.executeMs);
+  const problems = gradeProblems(result);
+  if (options.check && pit.expectedTests) {
+    const ran = new Set(testIds);
+    const expected = new Set(pit.expectedTests);
+    for (const id of pit.expectedTests) if (!ran.has(id)) problems.push(`expected test ${id} did not run`);
+    for (const id of testIds) if (!expected.has(id)) problems.push(`test ${id} is not in expectedTests; run verify without --check to record it`);
+  }
+  const ok = problems.length === 0;
+  if (ok && !options.check) await recordExpectations(pit.configFile, raw, testIds, durationMs);
+  deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score }, 'PIT verified');
+  return { pitId, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
+}
+
+/**
+ * Recorded expectations must not shape the run that re-records them (a new test would be ignored as
+ * unexpected), so the solution is graded against a scratch copy of the config without them; the
+ * template is linked in under its default name.
+ */
+async function gradeWithoutExpectations(raw: string, pitId: string, template: string | undefined, source: Parameters<GradeFn>[0], deps: VerifyDeps) {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'pit-verify-'));
+  try {
+    const { expectedTests, weights, template: _template, ...rest } = JSON.parse(raw) as Record<string, unknown>;
+    await writeFile(path.join(scratch, `${pitId}.json`), JSON.stringify(rest));
+    if (template) await symlink(template, path.join(scratch, pitId));
+    return await deps.grade(source, pitId, { config: { ...deps.config, pitsDir: scratch }, log: deps.log, ...(deps.signal && { signal: deps.signal }) });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function gradeProblems(result: GradeResult): string[] {
+  if (result.status !== 'DONE') return [`the solution could not be graded: ${result.error?.message ?? result.outcome}`];
+  if (result.tests.length === 0) return [`no tests ran (${result.outcome}${result.error ? `: ${result.error.message}` : ''})`];
+  if (result.score >= 100) return [];
+  const failing = result.tests.filter((t) => t.status !== 'passed');
+  return [
+    `the solution scores ${result.score}, not 100 (${result.outcome})`,
+    ...failing.map((t) => `${t.status}: ${testId(t)}${t.message ? ` — ${t.message.split('\n')[0]}` : ''}`),
+  ];
+}
+
+/** Keeps every other field where it was and the file's 2-space formatting; validated before it replaces the file. */
+async function recordExpectations(configFile: string, raw: string, testIds: string[], durationMs: number): Promise<void> {
+  const json = JSON.parse(raw) as Record<string, unknown>;
+  json.expectedTests = testIds;
+  json.expectedDurationMs = durationMs;
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  parsePitFile(text, configFile);
+  const temporary = `${configFile}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, configFile);
+}
