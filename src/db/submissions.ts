@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import { usageError } from '../errors.js';
+import type { GradeResult, Outcome, ResultsStore, SubmissionRecord, SubmissionStatus } from '../grading/types.js';
+import { isUuid } from '../ids.js';
+import type { Sql } from './connection.js';
+
+/** What `feedback` (JSONB) holds: the GradeResult without the fields that have their own columns. */
+export type Feedback = Omit<GradeResult, 'pitId' | 'status' | 'outcome' | 'score'>;
+
+export interface SubmissionRow extends SubmissionRecord {
+  outcome: Outcome | null;
+  score: number | null;
+  feedback: Feedback | null;
+  logsS3Key: string | null;
+  errorCode: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface NewSubmission { id?: string; userId?: string | null; pitId: string; fileKey: string; createdAt?: Date }
+
+export interface SubmissionFilter {
+  ids?: string[];
+  status?: SubmissionStatus | SubmissionStatus[];
+  pitId?: string;
+  since?: Date;    // created_at >= since
+  until?: Date;    // created_at <  until
+  limit?: number;
+}
+
+const COLUMNS = `id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, outcome,
+  score::float8 as score, feedback, logs_s3_key as "logsS3Key", attempt, error_code as "errorCode",
+  created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt"`;
+
+/** The submissions table (columns are snake_case; rows come back camelCase). */
+export function createSubmissions(sql: Sql) {
+  const columns = sql.unsafe(COLUMNS);
+
+  const store: ResultsStore = {
+    async claim(id, options = {}) {
+      checkId(id);
+      // one statement: the update is fenced on status; when it matches nothing, the same snapshot says
+      // whether the row is missing or final (no second query that could race)
+      const rows = await sql<Array<SubmissionRecord & { claimed: boolean }>>`
+        with claimed as (
+          update submissions set status = 'RUNNING', attempt = attempt + 1, started_at = now(), finished_at = null
+          where id = ${id} and (status in ('PENDING', 'RUNNING') or ${options.force === true})
+          returning id, user_id, pit_id, file_key, status, attempt)
+        select true as claimed, id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, attempt from claimed
+        union all
+        select false, id, user_id, pit_id, file_key, status, attempt from submissions
+        where id = ${id} and not exists (select 1 from claimed)`;
+      const [row] = rows;
+      if (!row) return { claimed: false, reason: 'missing' };
+      const { claimed, ...submission } = row;
+      return claimed ? { claimed: true, attempt: submission.attempt, submission } : { claimed: false, reason: 'final', status: submission.status };
+    },
+
+    async publish(id, attempt, result, logsKey) {
+      checkId(id);
+      const { pitId: _pitId, status, outcome, score, ...feedback } = result;
+      const rows = await sql`
+        update submissions set status = ${status}, outcome = ${outcome}, score = ${score},
+          feedback = ${sql.json(feedback as unknown as postgres.JSONValue)}, logs_s3_key = ${logsKey},
+          error_code = ${result.error?.code ?? null}, finished_at = now()
+        where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
+        returning id`;
+      return rows.length === 1;
+    },
+
+    async release(id, attempt) {
+      checkId(id);
+      const rows = await sql`
+        update submissions set status = 'PENDING', started_at = null
+        where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
+        returning id`;
+      return rows.length === 1;
+    },
+  };
+
+  return {
+    ...store,
+
+    async insert(row: NewSubmission): Promise<SubmissionRow> {
+      const id = row.id ?? randomUUID();
+      checkId(id);
+      const [inserted] = await sql<SubmissionRow[]>`
+        insert into submissions (id, user_id, pit_id, file_key, created_at)
+        values (${id}, ${row.userId ?? null}, ${row.pitId}, ${row.fileKey}, ${row.createdAt ?? new Date()})
+        returning ${columns}`;
+      return inserted!;
+    },
+
+    async get(id: string): Promise<SubmissionRow | null> {
+      checkId(id);
+      const [row] = await sql<SubmissionRow[]>`select ${columns} from submissions where id = ${id}`;
+      return row ?? null;
+    },
+
+    /** Oldest first. Every filter given must match. */
+    async select(filter: SubmissionFilter = {}): Promise<SubmissionRow[]> {
+      filter.ids?.forEach(checkId);
+      const statuses = filter.status === undefined ? undefined : [filter.status].flat();
+      const conditions = [
+        filter.ids && sql`id = any(${sql.array(filter.ids)}::uuid[])`,
+        statuses && sql`status = any(${sql.array(statuses)}::text[])`,
+        filter.pitId !== undefined && sql`pit_id = ${filter.pitId}`,
+        filter.since && sql`created_at >= ${filter.since}`,
+        filter.until && sql`created_at < ${filter.until}`,
+      ].filter((condition): condition is postgres.PendingQuery<postgres.Row[]> => Boolean(condition));
+      const where = conditions.reduce((all, condition) => sql`${all} and ${condition}`, sql`true`);
+      const limit = filter.limit === undefined ? sql`` : sql`limit ${filter.limit}`;
+      return await sql<SubmissionRow[]>`select ${columns} from submissions where ${where} order by created_at, id ${limit}`;
+    },
+
+    /**
+     * Final rows back to PENDING before they are enqueued again (a RUNNING row is left alone: its
+     * claim is live, and a new claim takes RUNNING rows anyway). The old result stays until the next
+     * publish overwrites it. Returns the ids that were reset.
+     */
+    async resetToPending(ids: string[]): Promise<string[]> {
+      ids.forEach(checkId);
+      if (!ids.length) return [];
+      const rows = await sql<Array<{ id: string }>>`
+        update submissions set status = 'PENDING', started_at = null, finished_at = null
+        where id = any(${sql.array(ids)}::uuid[]) and status in ('DONE', 'ERROR')
+        returning id`;
+      return rows.map((row) => row.id);
+    },
+  };
+}
+
+export type Submissions = ReturnType<typeof createSubmissions>;
+
+function checkId(id: string): void {
+  if (!isUuid(id)) throw usageError(`not a submission id (a UUID is expected): ${JSON.stringify(id).slice(0, 80)}`);
+}
