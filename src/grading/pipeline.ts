@@ -1,0 +1,182 @@
+import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'tinyglobby';
+import type { Config } from '../config.js';
+import { RunnerError, toRunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { CappedLog } from './capped-log.js';
+import { readReports } from './junit.js';
+import { applyTemplate, loadPit } from './pit.js';
+import { createSandbox, type Sandbox, type SandboxResult } from './sandbox.js';
+import { scoreRun, type RunFacts } from './score.js';
+import type { GradeResult, Outcome, PitConfig, Timings } from './types.js';
+import { unpackSubmission } from './workspace.js';
+
+/** A student's ZIP, or a folder of trusted files (an instructor's reference solution). */
+export type SubmissionSource = { zipFile: string } | { dir: string };
+
+export interface GradeDeps {
+  config: Config;
+  log: Logger;
+  signal?: AbortSignal;
+  /** One per process; made on first use when not given. */
+  sandbox?: Sandbox;
+}
+
+export interface Graded { result: GradeResult; log: Buffer }
+
+let defaultSandbox: Sandbox | undefined;
+function sandboxFor(deps: GradeDeps): Sandbox {
+  if (deps.sandbox) return deps.sandbox;
+  defaultSandbox ??= createSandbox({ ...deps.config.sandbox, workspaceMaxBytes: deps.config.workspaceMaxBytes }, deps.log);
+  return defaultSandbox;
+}
+
+/**
+ * unpack → prepare → execute → score for one submission. The student's faults (bad ZIP, missing
+ * files, failing or hostile code) come back as a result; a stop (STOPPED) or a transient fault
+ * (TRANSIENT) is thrown after the workspace is cleaned up, so the caller can release the work.
+ */
+export async function gradeSubmission(source: SubmissionSource, pitId: string, deps: GradeDeps): Promise<Graded> {
+  const { config, log } = deps;
+  const started = performance.now();
+  const output = new CappedLog(config.maxLogBytes);
+  const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
+  const since = (t: number) => Math.round(performance.now() - t);
+  const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
+    timings.totalMs = since(started);
+    return {
+      result: { pitId, ...result, timings, logBytes: output.bytes, logTruncated: output.truncated },
+      log: output.toBuffer(),
+    };
+  };
+
+  let pit: PitConfig;
+  try {
+    pit = await loadPit(config.pitsDir, pitId);
+  } catch (err) {
+    const error = toRunnerError(err);
+    output.note(`pit-runner: ${error.message}`);
+    return finish(errorResult('INTERNAL_ERROR', error));
+  }
+
+  await mkdir(config.workDir, { recursive: true, mode: 0o711 });
+  const workspace = await mkdtemp(path.join(config.workDir, 'sub-'));
+  const sandbox = sandboxFor(deps);
+  try {
+    let t = performance.now();
+    const projectRoot = await unpack(source, path.join(workspace, 'submission'), pit, config);
+    timings.unpackMs = since(t);
+
+    t = performance.now();
+    await applyTemplate(pit, projectRoot);
+    await clearReports(projectRoot, pit.reports);
+    await sandbox.prepare(workspace);
+    timings.prepareMs = since(t);
+
+    t = performance.now();
+    const run = await execute(pit, projectRoot, sandbox, output, deps);
+    timings.executeMs = since(t);
+    log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
+
+    t = performance.now();
+    const reports = await readReports(projectRoot, pit.reports);
+    const scored = scoreRun(pit, reports.tests, run);
+    timings.scoreMs = since(t);
+    const notes = [...reports.notes, ...scored.notes];
+    if (scored.message) output.note(`pit-runner: ${scored.message}`);
+    return finish({
+      status: 'DONE',
+      outcome: scored.outcome,
+      score: scored.score,
+      summary: scored.summary,
+      tests: scored.tests,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      ...(notes.length ? { notes } : {}),
+      ...(scored.message ? { error: { code: scored.outcome, message: scored.message } } : {}),
+    });
+  } catch (err) {
+    const error = toRunnerError(err);
+    // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
+    if (error.code === 'STOPPED' || error.code === 'CONFIG' || error.retryable) throw error;
+    output.note(`pit-runner: ${error.message}`);
+    if (error.code === 'INVALID_SUBMISSION') return finish(errorResult('INVALID_SUBMISSION', error));
+    log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
+    return finish(errorResult('INTERNAL_ERROR', error));
+  } finally {
+    await sandbox.cleanup(workspace).catch((err) => log.error({ err: String(err), workspace }, 'workspace cleanup failed'));
+    await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function unpack(source: SubmissionSource, dest: string, pit: PitConfig, config: Config): Promise<string> {
+  await mkdir(dest, { recursive: true });
+  if ('dir' in source) {
+    await cp(source.dir, dest, { recursive: true, verbatimSymlinks: true });
+    return dest;
+  }
+  const { size } = await stat(source.zipFile);
+  if (size > config.zip.maxZipBytes) throw new RunnerError('INVALID_SUBMISSION', `the ZIP is ${size} bytes; the limit is ${config.zip.maxZipBytes}`);
+  const { projectRoot } = await unpackSubmission(source.zipFile, dest, config.zip);
+  // A ZIP of the project's contents whose only folder is src/ is not a wrapped project: the PIT's
+  // required files, when found at the top, say where the root is.
+  if (projectRoot !== dest && pit.requiredFiles.length && (await allExist(dest, pit.requiredFiles))) return dest;
+  return projectRoot;
+}
+
+const allExist = async (root: string, files: string[]) =>
+  (await Promise.all(files.map((file) => stat(path.join(root, file)).then(() => true, () => false)))).every(Boolean);
+
+/** Reports are read only after the run: whatever the submission shipped at those paths is removed first. */
+async function clearReports(projectRoot: string, globs: string[]): Promise<void> {
+  const planted = await glob(globs, { cwd: projectRoot, absolute: true, dot: true, followSymbolicLinks: false });
+  await Promise.all(planted.map((file) => rm(file, { force: true, recursive: true })));
+}
+
+/** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
+async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps): Promise<RunFacts> {
+  const deadline = Date.now() + Math.min(pit.maxTimeoutMs, deps.config.timeoutMs);
+  let last: SandboxResult | undefined;
+  let setupFailed = false;
+  for (const [index, command] of [...pit.setupCommands, pit.testCommand].entries()) {
+    const isSetup = index < pit.setupCommands.length;
+    output.note(`$ ${command}`);
+    last = await sandbox.run({
+      command,
+      shell: pit.shell,
+      cwd,
+      env: pit.environment,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      limits: pit.limits,
+      network: pit.network,
+      output,
+      maxOutputBytes: deps.config.maxOutputBytes,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    const stopped = last.exitCode !== 0 || last.timedOut || last.memoryLimited || last.outputLimited || last.diskLimited;
+    if (isSetup && stopped) { setupFailed = true; break; }
+  }
+  const run = last!;
+  return {
+    setupFailed,
+    exitCode: run.exitCode,
+    timedOut: run.timedOut,
+    memoryLimited: run.memoryLimited,
+    outputLimited: run.outputLimited || run.diskLimited,
+    log: output.toBuffer().toString('utf8'),
+  };
+}
+
+function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
+  return {
+    status: 'ERROR',
+    outcome,
+    score: 0,
+    summary: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0 },
+    tests: [],
+    exitCode: null,
+    timedOut: false,
+    error: { code: error.code, message: error.message },
+  };
+}

@@ -1,0 +1,99 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { RunnerError, toRunnerError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { withRetry } from '../retry.js';
+import { gradeSubmission, type Graded } from './pipeline.js';
+import type { Sandbox } from './sandbox.js';
+import type { GradeResult, ResultsStore, SubmissionStorage } from './types.js';
+
+export interface SubmissionDeps {
+  config: Config;
+  log: Logger;
+  store: ResultsStore;
+  storage: SubmissionStorage;
+  signal?: AbortSignal;
+  sandbox?: Sandbox;
+}
+
+export type SubmissionOutcome =
+  | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean }
+  | { kind: 'skipped'; reason: 'final' }
+  | { kind: 'missing' };
+
+/**
+ * claim → fetch → grade → publish for one stored submission. The student's faults end as a DONE or
+ * ERROR row. A transient fault (after retries) or a stop releases the row to PENDING and is thrown,
+ * so the queue message stays for redelivery. `published: false` means a newer attempt owns the row.
+ */
+export async function runSubmission(submissionId: string, deps: SubmissionDeps, options: { force?: boolean } = {}): Promise<SubmissionOutcome> {
+  const { store, storage, config } = deps;
+  const claim = await withRetry('claim', () => store.claim(submissionId, options), deps.log);
+  if (!claim.claimed) {
+    deps.log.info({ submissionId, reason: claim.reason, status: claim.status }, claim.reason === 'final' ? 'already final: skipped' : 'no such submission');
+    return claim.reason === 'final' ? { kind: 'skipped', reason: 'final' } : { kind: 'missing' };
+  }
+  const { attempt, submission } = claim;
+  const log = deps.log.child({ submissionId, attempt, pitId: submission.pitId });
+  log.info({ step: 'claim' }, 'claimed');
+
+  try {
+    const graded = await fetchAndGrade(submission.fileKey, submission.pitId, { ...deps, log }, config);
+    const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log), log);
+    const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey), log);
+    if (!published) log.warn({ step: 'publish' }, 'a newer attempt owns this submission: result not written');
+    log.info({ step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey }, 'published');
+    return { kind: 'graded', attempt, result: graded.result, published };
+  } catch (err) {
+    const error = toRunnerError(err);
+    const released = await store.release(submissionId, attempt).catch(() => false);
+    log.warn({ code: error.code, released }, `not graded: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's fault. */
+async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDeps, config: Config): Promise<Graded> {
+  await mkdir(config.workDir, { recursive: true, mode: 0o711 });
+  const downloads = await mkdtemp(path.join(config.workDir, 'dl-'));
+  try {
+    const zipFile = path.join(downloads, 'submission.zip');
+    const started = performance.now();
+    try {
+      await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes);
+    } catch (err) {
+      const error = toRunnerError(err);
+      if (error.code !== 'SUBMISSION_NOT_FOUND' && error.code !== 'INVALID_SUBMISSION') throw error;
+      return unfetchable(pitId, error);
+    }
+    const fetchMs = Math.round(performance.now() - started);
+    deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
+    const graded = await gradeSubmission({ zipFile }, pitId, deps);
+    graded.result.timings.fetchMs = fetchMs;
+    return graded;
+  } finally {
+    await rm(downloads, { recursive: true, force: true });
+  }
+}
+
+function unfetchable(pitId: string, error: RunnerError): Graded {
+  const message = `pit-runner: ${error.message}\n`;
+  return {
+    log: Buffer.from(message),
+    result: {
+      pitId,
+      status: 'ERROR',
+      outcome: 'INVALID_SUBMISSION',
+      score: 0,
+      summary: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0 },
+      tests: [],
+      timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
+      exitCode: null,
+      timedOut: false,
+      logBytes: Buffer.byteLength(message),
+      logTruncated: false,
+      error: { code: error.code, message: error.message },
+    },
+  };
+}
