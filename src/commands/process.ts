@@ -1,3 +1,85 @@
-import { notBuilt } from './context.js';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { Config } from '../config.js';
+import { EXIT, RunnerError, usageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { gradeSubmission, type Graded } from '../grading/pipeline.js';
+import { loadPit, PIT_ID_PATTERN } from '../grading/pit.js';
+import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
+import { processMessageBody } from '../grading/message.js';
+import { isUuid } from '../ids.js';
+import { handler } from './context.js';
+import { openSubmissionDeps } from './deps.js';
 
-export const processCommand = notBuilt('process', 'grade one submission');
+interface ProcessArgs {
+  zip?: string;
+  pit?: string;
+  out?: string;
+  pitsDir?: string;
+  submissionId?: string;
+  message?: string;
+  force: boolean;
+}
+
+/** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
+export async function processLocal(args: { zip: string; pit: string; out?: string }, deps: { config: Config; log: Logger; signal?: AbortSignal }): Promise<Graded> {
+  const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
+  await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
+    throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
+  });
+  const source = info.isDirectory() ? { dir: args.zip } : { zipFile: args.zip };
+  const graded = await gradeSubmission(source, args.pit, deps);
+  if (args.out) {
+    await mkdir(args.out, { recursive: true });
+    await writeFile(path.join(args.out, 'run.log'), graded.log);
+    await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(graded.result, null, 2)}\n`);
+  }
+  return graded;
+}
+
+function describe(outcome: SubmissionOutcome): Record<string, unknown> {
+  if (outcome.kind === 'graded') return { graded: true, attempt: outcome.attempt, published: outcome.published, ...outcome.result };
+  return { graded: false, reason: outcome.kind === 'skipped' ? 'already final' : 'no such submission' };
+}
+
+export const processCommand: CommandModule<object, ProcessArgs> = {
+  command: 'process',
+  describe: 'grade one submission: --zip FILE --pit ID (local), --submission-id UUID, or --message JSON',
+  builder: (y) => y
+    .option('zip', { type: 'string', describe: 'local mode: the submission ZIP (or a folder)' })
+    .option('pit', { type: 'string', describe: 'local mode: the PIT id' })
+    .option('out', { type: 'string', describe: 'local mode: write run.log and result.json to this folder' })
+    .option('pits-dir', { type: 'string', describe: 'PIT configs folder (default: PITS_DIR, else the install\'s pits/)' })
+    .option('submission-id', { type: 'string', describe: 'grade the stored submission with this id' })
+    .option('message', { type: 'string', describe: 'grade the submission named by this SQS message body (JSON)' })
+    .option('force', { type: 'boolean', default: false, describe: 'regrade even when the submission is already final' })
+    .check((a) => {
+      const modes = [a.zip !== undefined, a.submissionId !== undefined, a.message !== undefined].filter(Boolean).length;
+      if (modes !== 1) throw new Error('give exactly one of --zip (with --pit), --submission-id, --message');
+      if (a.zip !== undefined && !a.pit) throw new Error('--zip needs --pit');
+      if (a.pit !== undefined && a.zip === undefined) throw new Error('--pit goes with --zip');
+      if (a.submissionId !== undefined && !isUuid(a.submissionId)) throw new Error(`--submission-id: ${JSON.stringify(a.submissionId)} is not a UUID`);
+      if (a.pit !== undefined && !PIT_ID_PATTERN.test(a.pit)) throw new Error(`--pit: ${JSON.stringify(a.pit)} is not a PIT id (${PIT_ID_PATTERN})`);
+      return true;
+    }),
+  handler: handler<ProcessArgs>(async (args, ctx) => {
+    const config = ctx.config({ ...(args.pitsDir ? { pitsDir: args.pitsDir } : {}) });
+    if (args.zip !== undefined) {
+      const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out ? { out: args.out } : {}) }, { config, log: ctx.log, signal: ctx.signal });
+      process.stdout.write(`${JSON.stringify(graded.result)}\n`);
+      return EXIT.OK;
+    }
+    const deps = await openSubmissionDeps(config, ctx.log, ctx.signal);
+    try {
+      const outcome = args.message !== undefined
+        ? await processMessageBody(args.message, deps)
+        : await runSubmission(args.submissionId!, deps, { force: args.force });
+      process.stdout.write(`${JSON.stringify(describe(outcome))}\n`);
+      if (outcome.kind === 'missing') throw new RunnerError('SUBMISSION_NOT_FOUND', `no submission ${args.submissionId ?? 'named by the message'} in the database`);
+      return EXIT.OK;
+    } finally {
+      await deps.close();
+    }
+  }),
+};

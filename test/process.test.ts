@@ -1,0 +1,83 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli, repoRoot } from './helpers/cli.js';
+import { zipDirectory } from './helpers/zip.js';
+
+// Every sample PIT graded end to end through the CLI in local mode: correct, wrong, compile error.
+const samples = suite('process samples');
+let tmp: string;
+samples.before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'process-samples-')); });
+samples.after(async () => { await rm(tmp, { recursive: true, force: true }); });
+
+const pits = (await readdir(path.join(repoRoot, 'examples'))).sort();
+
+async function gradeExample(pitId: string, kind: string) {
+  const zip = path.join(tmp, `${pitId}-${kind}.zip`);
+  await zipDirectory(path.join(repoRoot, 'examples', pitId, kind), zip, `${kind}/`);
+  const run = await runCli(['process', '--zip', zip, '--pit', pitId]);
+  assert.is(run.exitCode, 0, `${pitId} ${kind}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { status: string; outcome: string; score: number; tests: Array<{ name: string; status: string }>; error?: { message: string } };
+}
+
+for (const pitId of pits) {
+  samples(`${pitId}: the correct solution scores 100`, async () => {
+    const result = await gradeExample(pitId, 'correct');
+    assert.equal([result.status, result.outcome, result.score], ['DONE', 'PASSED', 100]);
+  });
+  samples(`${pitId}: a wrong solution scores below 100 and names the failing tests`, async () => {
+    const result = await gradeExample(pitId, 'wrong');
+    assert.is(result.status, 'DONE');
+    assert.is(result.outcome, 'FAILED');
+    assert.ok(result.score < 100);
+    assert.ok(result.tests.some((t) => t.status === 'failed' || t.status === 'error'));
+  });
+  samples(`${pitId}: a compile error scores 0 and says where`, async () => {
+    const result = await gradeExample(pitId, 'compile-error');
+    assert.equal([result.status, result.outcome, result.score], ['DONE', 'COMPILE_ERROR', 0]);
+    assert.ok(result.error?.message, 'a message pointing at the compiler error');
+  });
+}
+samples.run();
+
+// Local-mode usage errors: nothing graded, exit 2 (or 1 for a broken config), a message that names the problem.
+const usage = suite('process usage');
+usage('an invalid PIT id is a usage error', async () => {
+  const run = await runCli(['process', '--zip', 'package.json', '--pit', '../etc']);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'not a PIT id');
+});
+usage('an unknown PIT is a usage error naming it', async () => {
+  const run = await runCli(['process', '--zip', 'package.json', '--pit', 'no-such-pit']);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'no-such-pit');
+});
+usage('a missing ZIP is a usage error', async () => {
+  const run = await runCli(['process', '--zip', '/nonexistent.zip', '--pit', pits[0]!]);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, '/nonexistent.zip');
+});
+usage('a PIT config that is not JSON names the file', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pits-'));
+  try {
+    await writeFile(path.join(dir, 'broken.json'), '{ "language": ');
+    const run = await runCli(['process', '--zip', 'package.json', '--pit', 'broken', '--pits-dir', dir]);
+    assert.is(run.exitCode, 1);
+    assert.match(run.stderr, 'broken.json');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+usage('two modes at once are refused before anything runs', async () => {
+  const run = await runCli(['process', '--zip', 'x.zip', '--pit', 'a', '--submission-id', '8c0e0a2e-1c53-4d7e-9a8b-0c7a3b9d2e11']);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'exactly one');
+});
+usage('a submission id that is not a UUID is refused', async () => {
+  const run = await runCli(['process', '--submission-id', "1; drop table submissions"]);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'not a UUID');
+});
+usage.run();
