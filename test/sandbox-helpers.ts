@@ -6,9 +6,10 @@ import { CappedLog } from '../src/grading/capped-log.js';
 import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult, type SandboxRun } from '../src/grading/sandbox.js';
 import { processesOf } from '../src/grading/sandbox-processes.js';
 import type { SandboxLimits } from '../src/grading/types.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 
-export const UID = 10001;
+// Not the default 10001: other suites' sandboxes sweep that uid machine-wide, and one uid serves one runner at a time.
+export const UID = 10142;
 export const isRoot = process.getuid?.() === 0;
 export const limits: SandboxLimits = { processes: 200, memoryMb: 256, fileSizeMb: 20, openFiles: 256, cpuSeconds: 30 };
 
@@ -19,7 +20,7 @@ export interface Ran { result: SandboxResult; log: string; output: CappedLog }
 
 /** A sandbox plus helpers that create a workspace with `files`, run one command in it and clean up. */
 export function sandboxFixture(options: Partial<SandboxOptions> = {}) {
-  const sandbox: Sandbox = createSandbox({ uid: UID, gid: UID, workspaceMaxBytes: 200 * 1024 * 1024, ...options }, silentLogger);
+  const sandbox: Sandbox = createSandbox({ uid: UID, gid: UID, workspaceMaxBytes: 200 * 1024 * 1024, ...options }, process.env.SANDBOX_TEST_LOG ? createLogger(process.env.SANDBOX_TEST_LOG) : silentLogger);
 
   async function workspace(files: Record<string, string> = {}): Promise<string> {
     await mkdir(workRoot, { recursive: true, mode: 0o711 });

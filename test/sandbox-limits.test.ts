@@ -11,7 +11,7 @@ limitsSuite('an endless loop that ignores SIGTERM is killed at the timeout, noth
   const { result, log } = await run("trap '' TERM; while :; do :; done", {}, { timeoutMs: 1_500 });
   assert.ok(result.timedOut);
   assert.ok(result.durationMs < 1_500 + 5 * second, `${result.durationMs} ms`);
-  assert.match(log, 'time limit reached');
+  assert.match(log, 'pit-runner: time limit reached');
   await assertHealthy();
 });
 

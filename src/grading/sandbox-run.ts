@@ -30,7 +30,6 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   if (run.signal?.aborted) throw stopped();
   const command = run.shell ? ['/bin/sh', '-c', run.command] : parseCommandLine(run.command);
   const argv = wrapCommand(command, { ...context, limits: run.limits, network: run.network });
-  run.output.note(`$ ${run.command}`);
   const started = performance.now();
   const child = execa(argv[0]!, argv.slice(1), {
     cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
@@ -122,7 +121,7 @@ function exitStatus(mode: SandboxMode, exitCode: number | undefined, signal: str
 }
 
 function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult): void {
-  const note = (text: string) => run.output.note(`[pit-runner] ${text}`);
+  const note = (text: string) => run.output.note(`pit-runner: ${text}`);
   if (outcome.timedOut) note(`time limit reached (${run.timeoutMs} ms wall clock or ${run.limits.cpuSeconds} s CPU): the test was stopped`);
   if (outcome.outputLimited) note(`output limit reached (${run.maxOutputBytes} bytes): the test was stopped`);
   if (outcome.diskLimited) note(`disk limit reached (workspace ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
