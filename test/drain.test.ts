@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { createSqsQueue } from '../src/aws/queue.js';
+import { loadConfig } from '../src/config.js';
+import { RunnerError } from '../src/errors.js';
+import { parseMessage } from '../src/grading/message.js';
+import type { SubmissionDeps, SubmissionOutcome } from '../src/grading/run-submission.js';
+import type { GradeResult, ResultsStore, SubmissionStorage } from '../src/grading/types.js';
+import { silentLogger } from '../src/log.js';
+import { drainQueue, retryDelaySeconds, type DrainOptions } from '../src/queue/drain.js';
+
+const drain = suite('drain');
+const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const sqs = mockClient(client);
+const queue = createSqsQueue({ client, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions' });
+const deps: SubmissionDeps = {
+  config: loadConfig({ RUNNER_POLL_INTERVAL_MS: '0' }),
+  log: silentLogger,
+  store: {} as ResultsStore,
+  storage: {} as SubmissionStorage,
+};
+const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true };
+
+let events: string[];
+const body = (submissionId = randomUUID()) =>
+  JSON.stringify({ submissionId, fileKey: `submissions/${submissionId}.zip`, userId: 'u1', pitId: 'node-sample', createdAt: new Date().toISOString() });
+const message = (handle: string, text = body(), receiveCount = 1): Message => ({
+  MessageId: `id-${handle}`, ReceiptHandle: handle, Body: text, Attributes: { ApproximateReceiveCount: String(receiveCount) },
+});
+
+/** Each argument is one receive's batch; after the last, receives come back empty. */
+function deliveries(...batches: Message[][]) {
+  let receive = sqs.on(ReceiveMessageCommand);
+  for (const batch of batches) receive = receive.resolvesOnce({ Messages: batch });
+  receive.resolves({ Messages: [] });
+}
+
+const run = (options: Partial<DrainOptions>) => drainQueue({ queue, deps, waitSeconds: 20, ...options });
+const calls = (command: typeof DeleteMessageCommand | typeof ChangeMessageVisibilityCommand) =>
+  sqs.commandCalls(command as never).map((call) => call.args[0].input as { ReceiptHandle: string; VisibilityTimeout?: number });
+
+drain.before.each(() => {
+  sqs.reset();
+  events = [];
+  sqs.on(DeleteMessageCommand).callsFake((input: { ReceiptHandle: string }) => (events.push(`delete ${input.ReceiptHandle}`), {}));
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+});
+
+drain('two empty long polls end the drain', async () => {
+  deliveries();
+  const summary = await run({});
+  assert.equal(summary, { received: 0, graded: 0, skipped: 0, failed: 0, leftForRetry: 0 });
+  const receives = sqs.commandCalls(ReceiveMessageCommand);
+  assert.is(receives.length, 2);
+  assert.is(receives[0]!.args[0].input.WaitTimeSeconds, 20);
+  assert.equal(receives[0]!.args[0].input.MessageSystemAttributeNames, ['ApproximateReceiveCount']);
+});
+
+drain('the heartbeat extends visibility while a slow submission runs', async () => {
+  deliveries([message('slow')]);
+  await run({ visibilityTimeoutS: 90, heartbeatMs: 20, work: async () => (await sleep(150), graded) });
+  const beats = calls(ChangeMessageVisibilityCommand);
+  assert.ok(beats.length >= 2, `${beats.length} heartbeats`);
+  assert.ok(beats.every((beat) => beat.ReceiptHandle === 'slow' && beat.VisibilityTimeout === 90));
+});
+
+drain('the message is deleted only after the result is committed', async () => {
+  deliveries([message('a')]);
+  const summary = await run({
+    work: async () => {
+      events.push('work started');
+      await sleep(20);
+      events.push('committed');
+      return graded;
+    },
+  });
+  assert.equal(events, ['work started', 'committed', 'delete a']);
+  assert.is(summary.graded, 1);
+});
+
+drain('an already final submission is deleted as skipped', async () => {
+  deliveries([message('done')]);
+  const summary = await run({ work: async () => ({ kind: 'skipped', reason: 'final' }) });
+  assert.is(summary.skipped, 1);
+  assert.equal(events, ['delete done']);
+});
+
+drain('a transient failure leaves the message, with a visibility backoff by receive count', async () => {
+  deliveries([message('flaky', body(), 3)]);
+  const summary = await run({ work: async () => { throw new RunnerError('TRANSIENT', 'database unreachable'); } });
+  assert.equal(events, []);
+  assert.equal(calls(ChangeMessageVisibilityCommand), [{ QueueUrl: queue.url, ReceiptHandle: 'flaky', VisibilityTimeout: retryDelaySeconds(3) } as never]);
+  assert.is(summary.failed, 1);
+  assert.is(summary.leftForRetry, 1);
+});
+
+drain('a missing row is left for redelivery and counted as failed', async () => {
+  deliveries([message('early')]);
+  const summary = await run({ work: async () => ({ kind: 'missing' }) });
+  assert.equal(events, []);
+  assert.equal({ failed: summary.failed, leftForRetry: summary.leftForRetry }, { failed: 1, leftForRetry: 1 });
+});
+
+drain('a malformed body is left for the DLQ and the loop goes on', async () => {
+  deliveries([message('bad', '{"submissionId": 1}'), message('good')]);
+  const summary = await run({ concurrency: 2, work: async (text) => (parseMessage(text), graded) });
+  assert.equal(events, ['delete good']);
+  assert.equal(summary, { received: 2, graded: 1, skipped: 0, failed: 1, leftForRetry: 0 });
+});
+
+drain('no more submissions run at once than the concurrency, and no more are asked for', async () => {
+  deliveries([message('1'), message('2')], [message('3')]);
+  let runningNow = 0;
+  let peak = 0;
+  const summary = await run({
+    concurrency: 2,
+    work: async () => {
+      peak = Math.max(peak, ++runningNow);
+      await sleep(30);
+      runningNow -= 1;
+      return graded;
+    },
+  });
+  assert.is(summary.graded, 3);
+  assert.is(peak, 2);
+  assert.ok(sqs.commandCalls(ReceiveMessageCommand).every((call) => (call.args[0].input.MaxNumberOfMessages ?? 1) <= 2));
+});
+
+drain('maxMessages stops receiving', async () => {
+  deliveries([message('1')], [message('2')], [message('3')]);
+  const summary = await run({ maxMessages: 2, work: async () => graded });
+  assert.is(summary.received, 2);
+  assert.is(sqs.commandCalls(ReceiveMessageCommand).length, 2);
+});
+
+drain('a stop during a run returns the message to the queue and ends STOPPED (143)', async () => {
+  deliveries([message('running')]);
+  const controller = new AbortController();
+  let released = false;
+  const drained = run({
+    signal: controller.signal,
+    work: async (_text, d) => {
+      await new Promise((resolve) => d.signal!.addEventListener('abort', resolve));
+      released = true;
+      throw new RunnerError('STOPPED', 'tests killed, row released');
+    },
+  });
+  await sleep(30);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const error = await drained.then(() => undefined, (err: RunnerError) => err);
+  assert.is(error?.code, 'STOPPED');
+  assert.is(error?.exitCode, 143);
+  assert.ok(released);
+  assert.equal(events, []);
+  assert.ok(calls(ChangeMessageVisibilityCommand).some((c) => c.ReceiptHandle === 'running' && c.VisibilityTimeout === 0));
+});
+
+drain('a submission that does not release in the grace period is returned to the queue anyway', async () => {
+  deliveries([message('stuck')]);
+  const controller = new AbortController();
+  const drained = run({ signal: controller.signal, stopGraceMs: 50, work: () => new Promise<never>(() => {}) });
+  await sleep(30);
+  controller.abort();
+  const error = await drained.then(() => undefined, (err: RunnerError) => err);
+  assert.is(error?.code, 'STOPPED');
+  assert.ok(calls(ChangeMessageVisibilityCommand).some((c) => c.ReceiptHandle === 'stuck' && c.VisibilityTimeout === 0));
+});
+
+drain('a queue that cannot be read ends TRANSIENT (75) after three tries', async () => {
+  sqs.on(ReceiveMessageCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+  const error = await run({}).then(() => undefined, (err: RunnerError) => err);
+  assert.is(error?.code, 'TRANSIENT');
+  assert.is(error?.exitCode, 75);
+  assert.is(sqs.commandCalls(ReceiveMessageCommand).length, 3);
+});
+
+drain.run();
