@@ -38,6 +38,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY pits ./pits
+COPY src/db/migrations ./dist/db/migrations
+# The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
+# against the repository installed above, since graded runs have no network.
+RUN node bin/pit-runner.js pit validate
 
 # The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and
 # drawing it needs root: switching to the sandbox uid, new PID and network namespaces, lowering rlimits
