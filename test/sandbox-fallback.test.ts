@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isRoot, leftovers, sandboxFixture } from './sandbox-helpers.js';
+import { isRoot, leftovers, sandboxFixture, workRoot } from './sandbox-helpers.js';
 
 // The Fargate path: root without CAP_SYS_ADMIN, so no namespaces; a separate uid and a uid sweep.
 const fallback = suite('sandbox without namespaces');
@@ -33,5 +34,7 @@ fallback('files left in /tmp by the sandbox uid are removed by cleanup', async (
   await run(`echo x > ${file}`);
   assert.not.ok(existsSync(file));
 });
+
+fallback.after(() => rm(workRoot, { recursive: true, force: true }));
 
 fallback.run();

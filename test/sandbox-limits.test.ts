@@ -1,7 +1,8 @@
+import { rm } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CappedLog } from '../src/grading/capped-log.js';
-import { leftovers, limits, sandboxFixture } from './sandbox-helpers.js';
+import { leftovers, limits, sandboxFixture, workRoot } from './sandbox-helpers.js';
 
 const limitsSuite = suite('sandbox limits');
 const { run, assertHealthy } = sandboxFixture();
@@ -96,5 +97,7 @@ limitsSuite('100 MB of output past the output bound kills the run (OUTPUT_LIMIT)
   assert.ok(grownMb < 64, `runner RSS grew by ${grownMb.toFixed(1)} MB`);
   await assertHealthy();
 });
+
+limitsSuite.after(() => rm(workRoot, { recursive: true, force: true }));
 
 limitsSuite.run();
