@@ -1,11 +1,22 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsQueue } from '../src/aws/queue.js';
-import { reprocess, type ReprocessArgs, type ReprocessDeps } from '../src/commands/reprocess.js';
+import { openReprocessDeps, reprocess, type ReprocessArgs, type ReprocessDeps } from '../src/commands/reprocess.js';
+import { loadConfig } from '../src/config.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { defaultMigrationsDir } from '../src/db/migration-files.js';
+import { createMigrator } from '../src/db/migrator.js';
+import { createSubmissions, type Submissions } from '../src/db/submissions.js';
+import { zipDirectory } from './helpers/zip.js';
+import postgres from 'postgres';
 import { RunnerError } from '../src/errors.js';
 import type { ReprocessRepository, SelectedSubmission } from '../src/grading/reprocess.js';
 import { silentLogger } from '../src/log.js';
@@ -118,3 +129,100 @@ reprocessSuite('a selection is required and checked before anything opens', asyn
 });
 
 reprocessSuite.run();
+
+// The same command against a real PostgreSQL (embedded), real file storage and the node sample PIT;
+// only SQS is mocked (for every SQSClient the command creates).
+const withDatabase = suite('reprocess with a database');
+const root = fileURLToPath(new URL('..', import.meta.url));
+let tmp = '';
+let server: EmbeddedServer;
+let sql: postgres.Sql;
+let submissions: Submissions;
+const sqsMock = mockClient(SQSClient);
+
+withDatabase.before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'reprocess-'));
+  await chmod(tmp, 0o755); // the embedded server runs as the postgres user when the tests run as root
+  server = await startEmbedded(path.join(tmp, 'pg'), silentLogger);
+  sql = postgres(server.url, { max: 2, onnotice: () => {} });
+  await createMigrator(sql, { dir: defaultMigrationsDir(), log: silentLogger }).up();
+  submissions = createSubmissions(sql);
+  await mkdir(path.join(tmp, 'storage', 'submissions'), { recursive: true });
+  await zipDirectory(path.join(root, 'examples/javascript-node-roman-v1/correct'), path.join(tmp, 'storage/submissions/roman.zip'), 'correct/');
+});
+withDatabase.after(async () => {
+  sqsMock.restore();
+  await sql?.end();
+  await server?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+withDatabase.before.each(async () => {
+  await sql`delete from submissions`;
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: unknown[] }) => ({ Successful: input.Entries, Failed: [] }));
+});
+
+const config = () => loadConfig({
+  DATABASE_URL: server.url, STORAGE_URL: `file://${tmp}/storage`, AWS_SQS_QUEUE_URL: QUEUE_URL, AWS_REGION: 'eu-west-1',
+  RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'silent',
+});
+
+async function seed(statuses: Array<'PENDING' | 'DONE' | 'ERROR'>) {
+  const rows = [];
+  for (const status of statuses) {
+    const row = await submissions.insert({ userId: '7', pitId: 'javascript-node-roman-v1', fileKey: 'submissions/roman.zip' });
+    if (status !== 'PENDING') await sql`update submissions set status = ${status}, score = 0, outcome = 'FAILED' where id = ${row.id}`;
+    rows.push(row);
+  }
+  return rows;
+}
+
+async function runCommand(args: Partial<ReprocessArgs>) {
+  const mode = args.mode ?? 'enqueue';
+  const opened = await openReprocessDeps(config(), silentLogger, undefined, { queue: mode === 'enqueue' && !args.dryRun, grade: mode === 'inline' });
+  const stdout = sink();
+  try {
+    const code = await reprocess({ mode, ...args }, { ...opened, log: silentLogger, stdout, stderr: sink() });
+    return { code, output: JSON.parse(stdout.text()) };
+  } finally {
+    await opened.close();
+  }
+}
+
+const snapshot = () => sql`select id, status, attempt, updated_at from submissions order by id`;
+
+withDatabase('--dry-run lists the selected rows and changes nothing', async () => {
+  const rows = await seed(['ERROR', 'ERROR', 'DONE']);
+  const before = await snapshot();
+  const { code, output } = await runCommand({ status: 'ERROR', dryRun: true });
+  assert.is(code, 0);
+  assert.equal(output.ids.sort(), rows.slice(0, 2).map((r) => r.id).sort());
+  assert.equal(await snapshot(), before);
+  assert.is(sqsMock.calls().length, 0);
+});
+
+withDatabase('enqueue puts final rows back to PENDING and sends each id once', async () => {
+  const rows = await seed(['ERROR', 'DONE', 'PENDING']);
+  const { code, output } = await runCommand({ pit: 'javascript-node-roman-v1' });
+  assert.is(code, 0);
+  assert.is(output.enqueued, 3);
+  const statuses = await sql`select status from submissions`;
+  assert.ok(statuses.every((row) => row.status === 'PENDING'));
+  const sent = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!).submissionId));
+  assert.equal(sent.sort(), rows.map((r) => r.id).sort());
+});
+
+withDatabase('inline grades the selected rows here, regrading final ones', async () => {
+  const rows = await seed(['DONE', 'PENDING']);
+  // concurrency 1: the sandbox sweeps its uid's processes after each run, so two runs at once kill each other
+  const { code, output } = await runCommand({ mode: 'inline', ids: rows.map((r) => r.id).join(','), concurrency: 1 });
+  assert.is(code, 0, JSON.stringify(output));
+  assert.is(output.graded, 2);
+  for (const row of rows) {
+    const graded = await submissions.get(row.id);
+    assert.equal([graded?.status, graded?.outcome, graded?.score, graded?.attempt], ['DONE', 'PASSED', 100, 1]);
+  }
+  assert.is(sqsMock.calls().length, 0);
+});
+
+withDatabase.run();

@@ -1,15 +1,19 @@
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { EXIT, RunnerError, usageError } from '../errors.js';
-import type { Config } from '../config.js';
+import { createSqsClient } from '../aws/clients.js';
+import { createSqsQueue } from '../aws/queue.js';
+import { requireSettings, type Config } from '../config.js';
+import { createSubmissions } from '../db/submissions.js';
+import { EXIT, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isUuid } from '../ids.js';
 import {
   enqueueSubmissions, gradeInline, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
 } from '../grading/reprocess.js';
-import type { SubmissionOutcome } from '../grading/run-submission.js';
+import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
 import type { SubmissionStatus } from '../grading/types.js';
 import { handler } from './context.js';
+import { openSubmissionDeps } from './deps.js';
 
 export interface ReprocessArgs {
   ids?: string;
@@ -102,9 +106,23 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
   return summary.failures.every((f) => f.code === 'TRANSIENT') ? EXIT.TRANSIENT : EXIT.FAILED;
 }
 
-/** Wiring for the command: waits for the submissions repository (src/db) to land. */
-async function openReprocessDeps(_config: Config, _log: Logger, _signal: AbortSignal, _needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'> & { close(): Promise<void> }> {
-  throw new RunnerError('NOT_IMPLEMENTED', 'reprocess needs the submissions repository, which is not built yet');
+/**
+ * The command's wiring: the database (always), the queue (enqueue) and the grading deps (inline).
+ * Settings a mode needs are checked before anything opens.
+ */
+export async function openReprocessDeps(config: Config, log: Logger, signal: AbortSignal | undefined, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'> & { close(): Promise<void> }> {
+  if (needs.queue) requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
+  const deps = await openSubmissionDeps(config, log, signal);
+  const sqs = needs.queue ? createSqsClient(config) : undefined;
+  return {
+    repository: createSubmissions(deps.database.sql),
+    ...(sqs && { queue: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) }),
+    ...(needs.grade && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
+    close: async () => {
+      sqs?.destroy();
+      await deps.close();
+    },
+  };
 }
 
 async function askOnTerminal(question: string): Promise<boolean> {
