@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pitNew, pitValidate, pitVerify } from '../src/commands/pit.js';
@@ -86,6 +87,17 @@ pitCommand('interactive mode asks before overwriting: no keeps the file, yes rep
   assert.is((await loadPit(pitsDir, 'js-node-sum-v1')).maxTimeoutMs, 60_000);
   await pitNew(flags({}), io(stdin('js-node-sum-v1', 'y', 'javascript', 'node', '', '3000', '', '')));
   assert.is((await loadPit(pitsDir, 'js-node-sum-v1')).maxTimeoutMs, 3000);
+});
+
+pitCommand('the CLI reads answers from stdin, prints the summary on stdout, and exits 2 on a refused overwrite', async () => {
+  const cli = (args: string[], input = '') => execa('node', ['--import', 'tsx', 'src/cli.ts', 'pit', ...args, '--pits-dir', pitsDir], { input, reject: false, env: { LOG_LEVEL: 'silent' } });
+  const created = await cli(['new'], 'js-node-cli-v1\njavascript\nnode\n\n\n\nsum.mjs,README.md\n');
+  assert.is(created.exitCode, 0, created.stderr);
+  assert.match(created.stdout, /^created PIT js-node-cli-v1\n/);
+  assert.equal((await loadPit(pitsDir, 'js-node-cli-v1')).requiredFiles, ['sum.mjs', 'README.md']);
+  const refused = await cli(['new', '--id', 'js-node-cli-v1', '--build-tool', 'node']);
+  assert.is(refused.exitCode, 2);
+  assert.match(refused.stderr, 'already exists; pass --force');
 });
 
 pitCommand('a build tool without defaults needs a test command and is accepted with a warning', async () => {

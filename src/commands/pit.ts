@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { Config } from '../config.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PIT_ID_PATTERN } from '../grading/pit.js';
+import { displayPath, PIT_ID_PATTERN } from '../grading/pit.js';
 import { completeAnswers, createPit, formatSummary, type NewPitAnswers } from '../grading/pit-new.js';
 import { promptNewPit } from '../grading/pit-prompt.js';
 import { validatePits } from '../grading/pit-validate.js';
@@ -60,7 +60,7 @@ export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { confi
     return EXIT.FAILED;
   }
   out(`ok   ${args.id}: ${verification.testIds.length} tests pass in ${verification.durationMs} ms`);
-  if (verification.recorded) out(`  recorded expectedTests and expectedDurationMs in ${verification.result.pitId}.json`);
+  if (verification.recorded) out(`  recorded expectedTests and expectedDurationMs in ${displayPath(verification.configFile)}`);
   return EXIT.OK;
 }
 

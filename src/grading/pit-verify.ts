@@ -18,6 +18,7 @@ export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signa
 
 export interface Verification {
   pitId: string;
+  configFile: string;
   ok: boolean;
   problems: string[];
   testIds: string[];
@@ -46,6 +47,7 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const testIds = [...new Set(result.tests.map(testId))].sort();
   const durationMs = Math.max(1, result.timings.executeMs);
   const problems = gradeProblems(result);
+  if (options.check && !pit.expectedTests) problems.push('no expectedTests recorded yet: run `pit verify` without --check');
   if (options.check && pit.expectedTests) {
     const ran = new Set(testIds);
     const expected = new Set(pit.expectedTests);
@@ -55,7 +57,7 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const ok = problems.length === 0;
   if (ok && !options.check) await recordExpectations(pit.configFile, raw, testIds, durationMs);
   deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score }, 'PIT verified');
-  return { pitId, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
+  return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
 }
 
 /**
