@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,14 +14,21 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createSqsQueue } from '../src/aws/queue.js';
+import { createS3Storage } from '../src/aws/s3-storage.js';
+import { createSubmissions, type Submissions } from '../src/db/submissions.js';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
 import { parseMessage } from '../src/grading/message.js';
 import type { SubmissionDeps, SubmissionOutcome } from '../src/grading/run-submission.js';
 import type { GradeResult, ResultsStore, SubmissionStorage } from '../src/grading/types.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 import { drainQueue, retryDelaySeconds, type DrainOptions } from '../src/queue/drain.js';
+import { repoRoot } from './helpers/cli.js';
+import { freshDatabase, type TestDatabase } from './helpers/db.js';
+import { localS3, type LocalS3 } from './helpers/s3.js';
+import { zipDirectory } from './helpers/zip.js';
 
 const drain = suite('drain');
 const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -185,3 +196,115 @@ drain('a queue that cannot be read ends TRANSIENT (75) after three tries', async
 });
 
 drain.run();
+
+// End to end on real parts: PostgreSQL, S3 over HTTP (s3rver), the node sample PIT, the real sandbox;
+// only SQS is mocked. Covers the bucket, duplicate deliveries and a stop with a real test process.
+const real = suite('drain on a real database and bucket');
+let db: TestDatabase;
+let subs: Submissions;
+let s3: LocalS3;
+let tmp: string;
+let realDeps: SubmissionDeps;
+const pitId = 'javascript-node-roman-v1';
+const marker = `drain-test-${randomUUID()}`;
+
+real.before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'drain-real-'));
+  await chmod(tmp, 0o755); // the sandbox user must reach the workspaces below
+  const pitsDir = path.join(tmp, 'pits');
+  await cp(path.join(repoRoot, 'pits', pitId), path.join(pitsDir, pitId), { recursive: true });
+  await cp(path.join(repoRoot, 'pits', `${pitId}.json`), path.join(pitsDir, `${pitId}.json`));
+  await writeFile(path.join(pitsDir, 'slow.json'), JSON.stringify({
+    language: 'javascript', buildTool: 'node', shell: true, maxTimeoutMs: 60_000,
+    testCommand: `node -e 'setInterval(() => {}, 1000)' ${marker}`,
+  }));
+  [db, s3] = await Promise.all([freshDatabase({ migrated: true }), localS3(['submissions'])]);
+  subs = createSubmissions(db.sql);
+  const zip = path.join(tmp, 'correct.zip');
+  await zipDirectory(path.join(repoRoot, 'examples', pitId, 'correct'), zip);
+  const client = s3.client();
+  await client.send(new PutObjectCommand({ Bucket: 'submissions', Key: 'in/correct.zip', Body: await readFile(zip) }));
+  realDeps = {
+    config: loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work') }),
+    log: process.env.DRAIN_DEBUG ? createLogger('debug') : silentLogger,
+    store: subs,
+    storage: createS3Storage({ client, bucket: 'submissions' }),
+  };
+});
+real.after(async () => {
+  await Promise.all([db.close(), s3.close()]);
+  await rm(tmp, { recursive: true, force: true });
+});
+real.before.each(() => {
+  sqs.reset();
+  sqs.on(DeleteMessageCommand).resolves({});
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+});
+
+async function queued(fileKey: string, pit = pitId) {
+  const row = await subs.insert({ pitId: pit, fileKey, userId: 'u1' });
+  const text = JSON.stringify({ submissionId: row.id, fileKey, userId: 'u1', pitId: pit, createdAt: row.createdAt.toISOString() });
+  return { id: row.id, text };
+}
+
+real('a submission is graded from the bucket, its log stored, and a duplicate delivery changes nothing', async () => {
+  const { id, text } = await queued('in/correct.zip');
+  deliveries([message('first', text)]);
+  assert.is((await drainQueue({ queue, deps: realDeps })).graded, 1);
+  const graded = (await subs.get(id))!;
+  assert.equal([graded.status, graded.outcome, graded.score, graded.logsS3Key], ['DONE', 'PASSED', 100, `logs/${id}/run.log`]);
+  const log = await s3.client().send(new GetObjectCommand({ Bucket: 'submissions', Key: graded.logsS3Key! }));
+  assert.match(await log.Body!.transformToString(), 'writes 1994 as MCMXCIV');
+
+  sqs.reset();
+  sqs.on(DeleteMessageCommand).resolves({});
+  deliveries([message('again', text, 2)]);
+  const summary = await drainQueue({ queue, deps: realDeps });
+  assert.equal([summary.skipped, summary.graded], [1, 0]);
+  assert.is(sqs.commandCalls(DeleteMessageCommand).length, 1);
+  assert.equal(await subs.get(id), graded);
+});
+
+real('a missing object ends the submission ERROR and deletes the message', async () => {
+  const { id, text } = await queued('in/never-uploaded.zip');
+  deliveries([message('missing', text)]);
+  await drainQueue({ queue, deps: realDeps });
+  const row = (await subs.get(id))!;
+  assert.equal([row.status, row.errorCode], ['ERROR', 'SUBMISSION_NOT_FOUND']);
+  assert.match(row.feedback?.error?.message ?? '', 'in/never-uploaded.zip does not exist');
+  assert.is(sqs.commandCalls(DeleteMessageCommand).length, 1);
+});
+
+real('a stop kills the running tests, releases the row and returns the message (STOPPED, 143)', async () => {
+  const { id, text } = await queued('in/correct.zip', 'slow');
+  deliveries([message('slow', text)]);
+  const controller = new AbortController();
+  const drained = drainQueue({ queue, deps: realDeps, signal: controller.signal }).then(() => undefined, (err: RunnerError) => err);
+  await waitFor(() => testProcesses().length > 0);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const error = await drained;
+  assert.is(error?.exitCode, 143);
+  assert.equal(testProcesses(), []);
+  const row = (await subs.get(id))!;
+  assert.equal([row.status, row.attempt], ['PENDING', 1]);
+  assert.equal(calls(ChangeMessageVisibilityCommand).filter((c) => c.VisibilityTimeout === 0).map((c) => c.ReceiptHandle), ['slow']);
+  assert.is(sqs.commandCalls(DeleteMessageCommand).length, 0);
+});
+
+function testProcesses(): string[] {
+  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function waitFor(condition: () => boolean, ms = 20_000): Promise<void> {
+  for (const started = Date.now(); !condition(); await sleep(50)) {
+    if (Date.now() - started > ms) throw new Error('timed out waiting for the test process');
+  }
+}
+
+real.run();

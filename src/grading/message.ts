@@ -43,8 +43,7 @@ export function parseMessage(body: string): SubmissionMessage {
  */
 export async function processMessageBody(body: string, deps: SubmissionDeps): Promise<SubmissionOutcome> {
   const message = parseMessage(body);
-  const log = deps.log.child({ submissionId: message.submissionId });
-  return runSubmission(message.submissionId, { ...deps, log, store: warnOnMismatch(deps.store, message, log) });
+  return runSubmission(message.submissionId, { ...deps, store: warnOnMismatch(deps.store, message, deps.log) });
 }
 
 function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Logger): ResultsStore {
@@ -53,7 +52,7 @@ function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Lo
       const claim = await store.claim(id, options);
       if (claim.claimed && (claim.submission.pitId !== message.pitId || claim.submission.fileKey !== message.fileKey)) {
         log.warn(
-          { message: { pitId: message.pitId, fileKey: message.fileKey }, row: { pitId: claim.submission.pitId, fileKey: claim.submission.fileKey } },
+          { submissionId: id, message: { pitId: message.pitId, fileKey: message.fileKey }, row: { pitId: claim.submission.pitId, fileKey: claim.submission.fileKey } },
           'the queue message disagrees with the stored submission: grading what the row says',
         );
       }
