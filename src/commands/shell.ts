@@ -4,13 +4,13 @@ import path from 'node:path';
 import repl from 'node:repl';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { createS3Client, createSecretsClient, createSqsClient } from '../aws/clients.js';
-import { resolveDatabaseUrl } from '../aws/secrets.js';
+import { createS3Client, createSqsClient } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
-import { openDatabase, type Database } from '../db/connection.js';
+import type { Database } from '../db/connection.js';
 import { handler } from './context.js';
+import { openDatabaseFromConfig } from './deps.js';
 import { parseDuration } from './duration.js';
 
 interface ShellArgs { hold?: string }
@@ -57,9 +57,7 @@ async function openScope(config: Config, log: Logger) {
   const ecs = new ECSClient(config.region ? { region: config.region } : {});
   let database: Database | undefined;
   try {
-    const secrets = createSecretsClient(config);
-    const databaseUrl = await resolveDatabaseUrl(config, { client: secrets, log }).finally(() => secrets.destroy());
-    database = await openDatabase({ ...config, databaseUrl }, log);
+    database = await openDatabaseFromConfig(config, log);
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'no database in this shell: `sql` is undefined');
   }
