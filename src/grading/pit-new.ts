@@ -90,7 +90,11 @@ export async function createPit(answers: NewPitAnswers, options: { pitsDir: stri
     ...(defaults?.environment && { environment: defaults.environment }),
   };
   const text = `${JSON.stringify(file, null, 2)}\n`;
-  parsePitFile(text, configFile);
+  try {
+    parsePitFile(text, configFile);
+  } catch (err) {
+    throw usageError(`pit new: ${(err as Error).message}`);
+  }
   const problems = [...answers.setupCommands.map((c, i) => commandProblems(`setupCommands.${i}`, c, shell)), commandProblems('testCommand', answers.testCommand, shell)].flat();
   if (problems.length) throw new RunnerError('USAGE', `pit new: ${problems.join('; ')}`);
 

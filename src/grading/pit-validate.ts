@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'shell-quote';
+import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { assertPitId, loadPit } from './pit.js';
 import { MAVEN_OFFLINE_REPO } from './pit-skeleton.js';
@@ -19,7 +20,10 @@ export interface ValidateDeps {
 
 /** Validates the given PITs, or every `*.json` in `pitsDir` when `ids` is empty. */
 export async function validatePits(pitsDir: string, ids: string[], deps: ValidateDeps): Promise<PitReport[]> {
-  const wanted = ids.length ? ids : (await readdir(pitsDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const files = ids.length ? [] : await readdir(pitsDir).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? usageError(`no PITs folder at ${pitsDir}`) : err;
+  });
+  const wanted = ids.length ? ids : files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
   const reports: PitReport[] = [];
   for (const pitId of wanted) reports.push(await validatePit(pitsDir, pitId, deps));
   return reports;
