@@ -21,7 +21,8 @@ export interface Drift { name: string; problem: 'changed' | 'missing' }
 export interface MigrationStatus { applied: AppliedMigration[]; pending: MigrationFile[]; drifted: Drift[]; upToDate: boolean }
 
 const TABLE = 'pit_runner_migrations';
-const LOCK_KEY = 7031922504; // any constant shared by every runner; session advisory lock
+/** The session advisory lock every runner's migrate takes (any constant, the same everywhere). */
+export const MIGRATION_LOCK_KEY = 7031922504;
 const POLL_MS = 250;
 
 /** Applies and inspects SQL migrations. The lock and every migration run on ONE reserved connection. */
@@ -62,7 +63,7 @@ export function createMigrator(sql: Sql, options: MigratorOptions) {
         for (const file of state.pending) done.push(await apply(conn, file));
         return done;
       } finally {
-        await conn.unsafe(`select pg_advisory_unlock(${LOCK_KEY})`).catch(() => {});
+        await conn.unsafe(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`).catch(() => {});
       }
     } finally {
       conn.release();
@@ -72,7 +73,7 @@ export function createMigrator(sql: Sql, options: MigratorOptions) {
   async function acquireLock(conn: postgres.ReservedSql): Promise<void> {
     const deadline = Date.now() + lockTimeoutMs;
     for (let waiting = false; ; waiting = true) {
-      const [row] = await conn.unsafe<{ locked: boolean }[]>(`select pg_try_advisory_lock(${LOCK_KEY}) as locked`);
+      const [row] = await conn.unsafe<{ locked: boolean }[]>(`select pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) as locked`);
       if (row?.locked) return;
       const left = deadline - Date.now();
       if (left <= 0) {

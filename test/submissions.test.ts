@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RunnerError } from '../src/errors.js';
+import type { GradeResult } from '../src/grading/types.js';
+import { createSubmissions, type Submissions } from '../src/db/submissions.js';
+import { freshDatabase, type TestDatabase } from './helpers/db.js';
+
+const submissions = suite<{ db: TestDatabase; repo: Submissions }>('submissions');
+
+submissions.before(async (context) => {
+  context.db = await freshDatabase({ migrated: true });
+  context.repo = createSubmissions(context.db.sql);
+});
+submissions.after(async ({ db }) => db.close());
+
+const result = (score: number, overrides: Partial<GradeResult> = {}): GradeResult => ({
+  pitId: 'hello', status: 'DONE', outcome: score === 100 ? 'PASSED' : 'FAILED', score,
+  summary: { total: 2, passed: score === 100 ? 2 : 1, failed: score === 100 ? 0 : 1, errors: 0, skipped: 0 },
+  tests: [
+    { name: 'adds', classname: 'CalcTest', status: 'passed', timeMs: 3 },
+    { name: 'divides', classname: 'CalcTest', status: score === 100 ? 'passed' : 'failed', timeMs: 2, message: 'expected 2' },
+  ],
+  timings: { unpackMs: 1, executeMs: 900, scoreMs: 2, totalMs: 910 },
+  exitCode: 0, timedOut: false, logBytes: 120, logTruncated: false,
+  ...overrides,
+});
+
+submissions('claim tells a missing row from a final one', async ({ repo }) => {
+  assert.equal(await repo.claim(randomUUID()), { claimed: false, reason: 'missing' });
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'uploads/a.zip', userId: 'u1' });
+  const claim = await repo.claim(row.id);
+  assert.ok(claim.claimed && claim.attempt === 1 && claim.submission.fileKey === 'uploads/a.zip' && claim.submission.userId === 'u1');
+  assert.ok(await repo.publish(row.id, 1, result(100), null));
+  assert.equal(await repo.claim(row.id), { claimed: false, reason: 'final', status: 'DONE' });
+});
+
+submissions('force claims a final row again with the next attempt', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  await repo.publish(row.id, 1, result(50), null);
+  const claim = await repo.claim(row.id, { force: true });
+  assert.ok(claim.claimed && claim.attempt === 2);
+  const stored = await repo.get(row.id);
+  assert.is(stored?.status, 'RUNNING');
+  assert.is(stored?.finishedAt, null);
+});
+
+submissions('of two concurrent claims only the latest attempt publishes', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  const claims = await Promise.all([repo.claim(row.id), repo.claim(row.id)]);
+  const attempts = claims.map((c) => (c.claimed ? c.attempt : 0)).sort();
+  assert.equal(attempts, [1, 2]);
+  assert.is(await repo.publish(row.id, 1, result(100), 'logs/stale'), false, 'the stale attempt is refused');
+  const untouched = await repo.get(row.id);
+  assert.is(untouched?.status, 'RUNNING');
+  assert.is(untouched?.score, null);
+  assert.ok(await repo.publish(row.id, 2, result(50), 'logs/current'));
+  assert.is(await repo.publish(row.id, 2, result(100), 'logs/duplicate'), false, 'a duplicate publish is refused');
+  const final = await repo.get(row.id);
+  assert.is(final?.score, 50);
+  assert.is(final?.logsS3Key, 'logs/current');
+});
+
+submissions('publish stores score, outcome, per-test feedback and timings', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  const graded = result(66.67, { notes: ['ignored 1 unexpected test'], error: { code: 'X', message: 'y' }, status: 'ERROR', outcome: 'INTERNAL_ERROR' });
+  await repo.publish(row.id, 1, graded, 'logs/x/run.log');
+  const stored = await repo.get(row.id);
+  assert.is(stored?.status, 'ERROR');
+  assert.is(stored?.outcome, 'INTERNAL_ERROR');
+  assert.is(stored?.score, 66.67);
+  assert.is(stored?.errorCode, 'X');
+  assert.equal(stored?.feedback?.tests, graded.tests);
+  assert.equal(stored?.feedback?.timings, graded.timings);
+  assert.equal(stored?.feedback?.notes, graded.notes);
+  assert.not.ok(stored?.feedback && 'pitId' in stored.feedback);
+  assert.instance(stored?.finishedAt, Date);
+  assert.ok(stored!.updatedAt > stored!.createdAt, 'updated_at follows updates');
+});
+
+submissions('release returns only the current attempt to PENDING', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  await repo.claim(row.id);
+  assert.is(await repo.release(row.id, 1), false);
+  assert.ok(await repo.release(row.id, 2));
+  assert.is((await repo.get(row.id))?.status, 'PENDING');
+  assert.is(await repo.publish(row.id, 2, result(100), null), false, 'a released attempt cannot publish');
+});
+
+submissions('select filters by ids, status, pit and creation time', async ({ db, repo }) => {
+  await db.sql`delete from submissions`;
+  const day = (d: number) => new Date(Date.UTC(2024, 0, d));
+  const a = await repo.insert({ pitId: 'p1', fileKey: 'a', createdAt: day(1) });
+  const b = await repo.insert({ pitId: 'p1', fileKey: 'b', createdAt: day(2) });
+  const c = await repo.insert({ pitId: 'p2', fileKey: 'c', createdAt: day(3) });
+  await repo.claim(b.id);
+  await repo.publish(b.id, 1, result(100), null);
+  const ids = async (filter: Parameters<Submissions['select']>[0]) => (await repo.select(filter)).map((row) => row.fileKey);
+  assert.equal(await ids({ ids: [a.id, c.id] }), ['a', 'c']);
+  assert.equal(await ids({ status: 'DONE' }), ['b']);
+  assert.equal(await ids({ status: ['PENDING', 'DONE'], pitId: 'p1' }), ['a', 'b']);
+  assert.equal(await ids({ since: day(2), until: day(3) }), ['b']);
+  assert.equal(await ids({ limit: 2 }), ['a', 'b']);
+});
+
+submissions('resetToPending resets final rows only', async ({ repo }) => {
+  const done = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  const running = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(done.id);
+  await repo.publish(done.id, 1, result(100), null);
+  await repo.claim(running.id);
+  assert.equal(await repo.resetToPending([done.id, running.id]), [done.id]);
+  assert.is((await repo.get(done.id))?.status, 'PENDING');
+  assert.is((await repo.get(running.id))?.status, 'RUNNING');
+});
+
+submissions('an invalid id is the caller\'s error, not a database error', async ({ repo }) => {
+  for (const call of [() => repo.claim('42'), () => repo.get("x' or 1=1"), () => repo.select({ ids: ['nope'] })]) {
+    try {
+      await call();
+      assert.unreachable('should have thrown');
+    } catch (err) {
+      assert.instance(err, RunnerError);
+      assert.is((err as RunnerError).code, 'USAGE');
+    }
+  }
+});
+
+submissions.run();
