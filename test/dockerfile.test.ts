@@ -101,6 +101,22 @@ dockerfile('copies from the build context only paths that exist and that .docker
   }
 });
 
+dockerfile('ships the PITs and the migrations where the CLI looks for them', () => {
+  const copies = only('COPY').map((i) => i.args);
+  assert.ok(copies.includes('pits ./pits'), 'pits/ at <install>/pits (WORKDIR /app)');
+  // src/db/migration-files.ts reads ./migrations beside the compiled module first
+  assert.ok(copies.includes('src/db/migrations ./dist/db/migrations'));
+  assert.equal(only('WORKDIR').map((i) => i.args), ['/app']);
+});
+
+dockerfile('the build fails when a shipped PIT does not validate offline', () => {
+  const runs = only('RUN').map((i) => i.args);
+  const validate = runs.findIndex((args) => /pit-runner\.js pit validate$/.test(args));
+  assert.ok(validate >= 0, 'no `pit validate` step');
+  const copiedPits = finalStage.findIndex((i) => i.keyword === 'COPY' && i.args.startsWith('pits '));
+  assert.ok(finalStage.indexOf(only('RUN')[validate]!) > copiedPits, 'validates after the PITs are copied');
+});
+
 dockerfile('.dockerignore keeps secrets, dependencies and build output out of the context', () => {
   const lines = read('.dockerignore').split('\n');
   assert.is(lines.find((l) => l.trim() && !l.startsWith('#')), '*', 'starts by excluding everything');
