@@ -38,7 +38,10 @@ async function runSample(pitId: string, variant: (typeof variants)[number], plan
     const [file, ...args] = pit.shell ? ['/bin/sh', '-c', pit.testCommand] : parseCommandString(pit.testCommand);
     const run = await execa(file!, args, {
       cwd: project,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', JAVA_TOOL_OPTIONS: '-Xmx512m -XX:-UsePerfData', ...pit.environment },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...pit.environment,
+        JAVA_TOOL_OPTIONS: ['-Xmx512m -XX:-UsePerfData', pit.environment.JAVA_TOOL_OPTIONS].filter(Boolean).join(' '),
+      },
       extendEnv: false,
       reject: false,
       all: true,
@@ -46,7 +49,7 @@ async function runSample(pitId: string, variant: (typeof variants)[number], plan
       ...sandboxUser,
     });
     const { tests } = await readReports(project, pit.reports);
-    return { exitCode: run.exitCode, output: `${run.message}\n${run.all ?? ''}`, tests, expected: pit.expectedTests ?? [], homeLeft: await readdir(home) };
+    return { exitCode: run.exitCode, output: `${run.all ?? ''}${run.failed ? `\n${run.shortMessage}` : ''}`, tests, expected: pit.expectedTests ?? [], homeLeft: await readdir(home) };
   } finally {
     await rm(workspace, { recursive: true, force: true });
   }
