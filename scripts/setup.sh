@@ -44,5 +44,6 @@ problems=()
 [ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
