@@ -14,7 +14,6 @@ const messageSchema = z.object({
     .max(1024)
     .refine((key) => !key.startsWith('/'), 'must be relative (no leading /)')
     .refine((key) => !key.split(/[/\\]/).includes('..'), 'must not contain ".." segments')
-    // eslint-disable-next-line no-control-regex
     .refine((key) => !/[\u0000-\u001f\\]/.test(key), 'must not contain control characters or backslashes'),
   userId: z.union([z.string().trim().min(1).max(200), z.number().int()]).transform(String),
   pitId: z.string().regex(PIT_ID_PATTERN, `must match ${PIT_ID_PATTERN}`),
