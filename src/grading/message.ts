@@ -28,7 +28,7 @@ export function parseMessage(body: string): SubmissionMessage {
   try {
     json = JSON.parse(body);
   } catch {
-    throw new RunnerError('INVALID_MESSAGE', `the message body is not JSON (${body.length} characters)`);
+    throw new RunnerError('INVALID_MESSAGE', `invalid queue message: the body is not JSON (${body.length} characters)`);
   }
   const parsed = messageSchema.safeParse(json);
   if (parsed.success) return parsed.data;
