@@ -148,6 +148,15 @@ hostile('a corrupt file and a non-ZIP end ERROR INVALID_SUBMISSION', async () =>
   }
 });
 
+hostile('two submissions graded at once do not kill each other (one sandbox uid each)', async () => {
+  const [quick, slow] = await Promise.all([
+    grade('shell-any', [{ name: 'run.sh', data: 'echo quick\n' }]),
+    grade('shell-any', [{ name: 'run.sh', data: 'sleep 1.5\necho slow done\n' }]),
+  ]);
+  assert.equal([quick.result.exitCode, slow.result.exitCode], [0, 0]);
+  assert.match(slow.log.toString(), 'slow done');
+});
+
 hostile('after all of that, a correct submission is graded normally', async () => {
   const { result } = await grade('node-forge', [{ name: 'solution.mjs', data: 'export const answer = () => 42;\nexport const double = (n) => n * 2;\n' }]);
   assert.equal([result.status, result.outcome, result.score], ['DONE', 'PASSED', 100]);

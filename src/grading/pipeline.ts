@@ -28,7 +28,9 @@ export interface Graded { result: GradeResult; log: Buffer }
 let defaultSandbox: Sandbox | undefined;
 function sandboxFor(deps: GradeDeps): Sandbox {
   if (deps.sandbox) return deps.sandbox;
-  defaultSandbox ??= createSandbox({ ...deps.config.sandbox, workspaceMaxBytes: deps.config.workspaceMaxBytes }, deps.log);
+  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = deps.config;
+  // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
+  defaultSandbox ??= createSandbox({ ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] }, deps.log);
   return defaultSandbox;
 }
 

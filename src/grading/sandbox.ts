@@ -47,8 +47,10 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
-  uid: number;                      // RUNNER_SANDBOX_UID, dedicated to this runner
-  gid: number;
+  uid: number;                      // RUNNER_SANDBOX_UID: the first of this runner's sandbox uids
+  gid: number;                      // RUNNER_SANDBOX_GID: the first of its gids
+  /** uids (and gids) uid…uid+poolSize-1 are this runner's: one per submission graded at once. */
+  poolSize?: number;
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
@@ -57,38 +59,57 @@ export interface SandboxOptions {
 }
 
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
+const DEFAULT_POOL_SIZE = 16;
 
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
   const modeReady = detectMode(options, isRoot, log);
-  const prepared = new Set<string>();
+  // Each prepared workspace leases its own uid/gid: a run's cleanup sweeps every process of its
+  // uid, so submissions graded at once must never share one (nor their process limit or files).
+  const leases = new Map<string, { uid: number; gid: number }>();
+  const lease = () => {
+    const taken = new Set([...leases.values()].map((owner) => owner.uid));
+    for (let slot = 0; slot < (options.poolSize ?? DEFAULT_POOL_SIZE); slot++) {
+      if (!taken.has(options.uid + slot)) return { uid: options.uid + slot, gid: options.gid + slot };
+    }
+    throw new RunnerError('CONFIG', `sandbox: more submissions at once than sandbox uids (${options.poolSize ?? DEFAULT_POOL_SIZE}); lower --concurrency`);
+  };
 
   return {
     isolated: isRoot && options.mode !== 'self',
 
     async prepare(workspace) {
       const mode = await modeReady;
-      prepared.add(await handOver(workspace, mode === 'self' ? undefined : options));
+      const owner = lease();
+      const real = await realpath(workspace);
+      leases.set(real, owner);
+      try {
+        await handOver(real, mode === 'self' ? undefined : owner);
+      } catch (err) {
+        leases.delete(real);
+        throw err;
+      }
     },
 
     async run(run) {
       const mode = await modeReady;
       const cwd = await realpath(run.cwd);
-      const workspace = [...prepared].find((dir) => isInside(cwd, dir));
+      const workspace = [...leases.keys()].find((dir) => isInside(cwd, dir));
       if (!workspace) throw new RunnerError('INTERNAL', `sandbox: ${run.cwd} is not inside a prepared workspace`);
-      return runCommand(run, { ...options, mode, cwd, workspace, hide: options.hide ?? [] }, log);
+      return runCommand(run, { ...options, ...leases.get(workspace)!, mode, cwd, workspace, hide: options.hide ?? [] }, log);
     },
 
     async cleanup(workspace) {
       const mode = await modeReady;
-      if (mode !== 'self') {
-        const left = await killAllOf(options.uid);
-        if (left.length) log.error({ pids: left, uid: options.uid }, 'sandbox processes survived SIGKILL');
-      }
-      if (mode === 'uid') await removeFilesOf(options.uid, SHARED_TMP);
       const real = await realpath(workspace).catch(() => workspace);
-      prepared.delete(real);
+      const owner = leases.get(real);
+      if (owner && mode !== 'self') {
+        const left = await killAllOf(owner.uid);
+        if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
+      }
+      if (owner && mode === 'uid') await removeFilesOf(owner.uid, SHARED_TMP);
       await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
+      leases.delete(real); // only now may another submission get this uid
     },
   };
 }
