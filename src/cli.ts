@@ -12,6 +12,14 @@ import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+// Node prints process warnings as plain text on stderr, which is JSON lines here. The AWS SDK's
+// notice that it will drop Node 20 is for developers, not for every task's log.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name === 'NodeVersionSupportWarning') return;
+  process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), warning: warning.name, msg: warning.message })}\n`);
+});
+
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('pit-runner')

@@ -47,6 +47,7 @@ export async function gradeSubmission(source: SubmissionSource, pitId: string, d
   const since = (t: number) => Math.round(performance.now() - t);
   const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
     timings.totalMs = since(started);
+    log.info({ step: 'grade', status: result.status, outcome: result.outcome, score: result.score, timings }, 'graded');
     return {
       result: { pitId, ...result, timings, logBytes: output.bytes, logTruncated: output.truncated },
       log: output.toBuffer(),
