@@ -11,12 +11,12 @@ import type { TestResult } from '../src/grading/types.js';
 
 // Until the pipeline grades them end to end, each sample's own test command is run by hand, the way
 // the sandbox runs it: project = example + template, a fresh HOME, no inherited variables, and an
-// unprivileged uid when the tests run as root. Not the sandbox's own uid: the sandbox's tests sweep
-// away every process of that uid, and the suites may run side by side.
+// unprivileged uid when the tests run as root. Outside every sandbox uid pool: sandboxes sweep
+// away every process of their uids, and the suites may run side by side.
 const samples = suite('samples');
 const pitsDir = path.join(installDir, 'pits');
 const examplesDir = path.join(installDir, 'examples');
-const sandboxUser = process.getuid?.() === 0 ? { uid: 10101, gid: 10101 } : {};
+const sandboxUser = process.getuid?.() === 0 ? { uid: 10901, gid: 10901 } : {};
 const variants = ['correct', 'wrong', 'compile-error'] as const;
 
 interface SampleRun { exitCode: number | undefined; output: string; tests: TestResult[]; expected: string[]; homeLeft: string[] }
