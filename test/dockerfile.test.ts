@@ -86,7 +86,7 @@ dockerfile('installs the toolchains the PITs need from Debian packages', () => {
     'libmaven-resources-plugin-java', 'junit5', 'junit4', 'python3-pytest', 'util-linux', 'tini']) {
     assert.ok(install.split(/\s+/).includes(pkg), `missing ${pkg}`);
   }
-  assert.match(install, /rm -rf \/var\/lib\/apt\/lists/);
+  assert.match(install, /apt-get clean && rm -rf \/var\/lib\/apt\/lists/, 'no package cache left in the layer');
 });
 
 dockerfile('copies from the build context only paths that exist and that .dockerignore lets through', () => {
