@@ -2,8 +2,9 @@
 # Plain Dockerfile syntax only (no BuildKit-only features), so docker, podman and buildah all build it.
 
 # Base: the official Node 24 LTS image on Debian 12 "bookworm", the last Debian release that packages
-# OpenJDK 17, which the Java PITs are written for. Pinned by digest; NODE_DIGEST is refreshed by
-# scripts/image-pin-base.sh on a machine that can reach the registry.
+# OpenJDK 17, which the Java PITs are written for. Pinned by digest: scripts/image-pin-base.sh writes
+# NODE_DIGEST on a machine that can reach the registry. While it reads UNPINNED, a build stops at FROM
+# (invalid reference) rather than float on the tag; scripts/build-image.sh passes its stand-in's digest.
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG NODE_DIGEST=sha256:UNPINNED
 
@@ -44,8 +45,9 @@ COPY src/db/migrations ./dist/db/migrations
 RUN node bin/pit-runner.js pit validate
 
 # The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and
-# drawing it needs root: switching to the sandbox uid, new PID and network namespaces, lowering rlimits
-# for the child. The student's code never runs as root.
+# drawing it needs root: switching to the sandbox uid (the process-count limit only binds a non-root
+# uid), and new PID and network namespaces where the platform grants them (not on Fargate).
+# The student's code never runs as root.
 ENV NODE_ENV=production
 # tini is PID 1: it forwards SIGTERM to the runner (exit 143 after releasing its work) and reaps
 # orphaned grandchildren. The ECS task definition also sets initProcessEnabled; then ECS's init is PID 1
