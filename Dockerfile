@@ -2,11 +2,11 @@
 # Plain Dockerfile syntax only (no BuildKit-only features), so docker, podman and buildah all build it.
 
 # Base: the official Node 24 LTS image on Debian 12 "bookworm", the last Debian release that packages
-# OpenJDK 17, which the Java PITs are written for. Pinned by digest: scripts/image-pin-base.sh writes
-# NODE_DIGEST on a machine that can reach the registry. While it reads UNPINNED, a build stops at FROM
-# (invalid reference) rather than float on the tag; scripts/build-image.sh passes its stand-in's digest.
+# OpenJDK 17, which the Java PITs are written for. Pinned by digest (the multi-platform index of
+# node:24-bookworm-slim at Node 24.18.0); scripts/image-pin-base.sh refreshes it on a machine that can
+# reach the registry. scripts/build-image.sh passes its local stand-in's digest instead.
 ARG NODE_IMAGE=node:24-bookworm-slim
-ARG NODE_DIGEST=sha256:UNPINNED
+ARG NODE_DIGEST=sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS build
 WORKDIR /app
