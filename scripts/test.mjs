@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 const pattern = process.argv[2] ?? '\\.test\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', 'node_modules/uvu/bin.js', 'test', pattern, '--no-color'], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
 });
 let tail = '';
 child.stdout.on('data', (chunk) => {

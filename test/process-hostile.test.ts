@@ -40,6 +40,7 @@ hostile.before(async () => {
   await writeFile(path.join(pitsDir, 'node-forge', 'tests', 'forge.test.mjs'), nodeTests);
   // A PIT that runs whatever script the student sends: the worst case for the sandbox.
   await writeFile(path.join(pitsDir, 'shell-any.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 3000 }));
+  await writeFile(path.join(pitsDir, 'shell-roomy.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 60000 }));
   await cp(path.join(repoRoot, 'pits', 'java-javac-bankaccount-v1.json'), path.join(pitsDir, 'java-javac-bankaccount-v1.json'));
   await cp(path.join(repoRoot, 'pits', 'java-javac-bankaccount-v1'), path.join(pitsDir, 'java-javac-bankaccount-v1'), { recursive: true });
 });
@@ -150,10 +151,10 @@ hostile('a corrupt file and a non-ZIP end ERROR INVALID_SUBMISSION', async () =>
 
 hostile('two submissions graded at once do not kill each other (one sandbox uid each)', async () => {
   const [quick, slow] = await Promise.all([
-    grade('shell-any', [{ name: 'run.sh', data: 'echo quick\n' }]),
-    grade('shell-any', [{ name: 'run.sh', data: 'sleep 1.5\necho slow done\n' }]),
+    grade('shell-roomy', [{ name: 'run.sh', data: 'echo quick\n' }]),
+    grade('shell-roomy', [{ name: 'run.sh', data: 'sleep 3\necho slow done\n' }]),
   ]);
-  assert.equal([quick.result.exitCode, slow.result.exitCode], [0, 0]);
+  assert.equal([quick.result.exitCode, slow.result.exitCode, slow.result.timedOut], [0, 0, false], slow.log.toString());
   assert.match(slow.log.toString(), 'slow done');
 });
 

@@ -138,9 +138,12 @@ let tmp = '';
 let server: EmbeddedServer;
 let sql: postgres.Sql;
 let submissions: Submissions;
-const sqsMock = mockClient(SQSClient);
+// Created in before(), not at import: uvu imports every test file first, and a prototype-wide mock
+// made at import time would leak into the other suites' SQS clients.
+let sqsMock: ReturnType<typeof mockClient>;
 
 withDatabase.before(async () => {
+  sqsMock = mockClient(SQSClient);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'reprocess-'));
   await chmod(tmp, 0o755); // the embedded server runs as the postgres user when the tests run as root
   server = await startEmbedded(path.join(tmp, 'pg'), silentLogger);

@@ -25,13 +25,18 @@ export interface GradeDeps {
 
 export interface Graded { result: GradeResult; log: Buffer }
 
-let defaultSandbox: Sandbox | undefined;
+// One sandbox per distinct setting (in practice one per process): it leases sandbox uids, so all
+// submissions graded at once must share it.
+const sandboxes = new Map<string, Sandbox>();
 function sandboxFor(deps: GradeDeps): Sandbox {
   if (deps.sandbox) return deps.sandbox;
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = deps.config;
   // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
-  defaultSandbox ??= createSandbox({ ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] }, deps.log);
-  return defaultSandbox;
+  const options = { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] };
+  const key = JSON.stringify(options);
+  let made = sandboxes.get(key);
+  if (!made) sandboxes.set(key, (made = createSandbox(options, deps.log)));
+  return made;
 }
 
 /**
