@@ -31,7 +31,7 @@ fi
 build_started=$SECONDS
 buildah bud --isolation chroot --network host --layers \
   --build-arg NODE_DIGEST="$base_digest" \
-  --tag "$image_name" --file "$context/Dockerfile" "$context"
+  --quiet --tag "$image_name" --file "$context/Dockerfile" "$context"
 say "built $image_name in $((SECONDS - build_started)) s, $(podman image inspect --format '{{.Size}}' "$image_name" | numfmt --to=si)B"
 # Keeps the layer cache of recent builds and drops what older ones left behind, so the cache stays bounded.
 podman image prune --force --filter until=24h >/dev/null

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createSubmissions } from '../src/db/submissions.js';
+import { runCli, repoRoot } from './helpers/cli.js';
+import { freshDatabase, type TestDatabase } from './helpers/db.js';
+import { zipDirectory } from './helpers/zip.js';
+
+// `process --submission-id` through the CLI: a real PostgreSQL row, a ZIP in file storage.
+const stored = suite('process --submission-id');
+let db: TestDatabase;
+let tmp: string;
+let env: Record<string, string>;
+
+stored.before(async () => {
+  db = await freshDatabase({ migrated: true });
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'process-stored-'));
+  await chmod(tmp, 0o711);
+  await mkdir(path.join(tmp, 'storage', 'submissions'), { recursive: true });
+  env = { DATABASE_URL: db.url, STORAGE_URL: `file://${path.join(tmp, 'storage')}`, RUNNER_WORK_DIR: path.join(tmp, 'work') };
+});
+stored.after(async () => {
+  await db.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function submit(pitId: string, kind: string) {
+  const id = randomUUID();
+  const fileKey = `submissions/${id}.zip`;
+  await zipDirectory(path.join(repoRoot, 'examples', pitId, kind), path.join(tmp, 'storage', fileKey));
+  await createSubmissions(db.sql).insert({ id, pitId, fileKey, userId: 'student-1' });
+  return id;
+}
+
+const row = async (id: string) => (await db.sql`select * from submissions where id = ${id}`)[0]!;
+
+stored('a graded submission leaves a DONE row with score, outcome, feedback, timings and its log', async () => {
+  const id = await submit('python-pytest-wordstats-v1', 'wrong');
+  const run = await runCli(['process', '--submission-id', id], { env });
+  assert.is(run.exitCode, 0, run.stderr);
+  const r = await row(id);
+  assert.equal([r.status, r.outcome, Number(r.score), r.attempt], ['DONE', 'FAILED', 40, 1]);
+  assert.is(r.feedback.tests.length, 5);
+  assert.ok(r.feedback.tests.some((t: { status: string; message?: string }) => t.status === 'failed' && t.message));
+  assert.ok(r.feedback.timings.totalMs > 0);
+  assert.ok(r.finished_at instanceof Date && r.started_at instanceof Date);
+  assert.is(r.logs_s3_key, `logs/${id}/run.log`);
+  assert.match(await readFile(path.join(tmp, 'storage', r.logs_s3_key), 'utf8'), 'pytest');
+});
+
+stored('a final row is skipped (exit 0) and left unchanged; --force regrades it', async () => {
+  const id = await submit('javascript-node-roman-v1', 'correct');
+  assert.is((await runCli(['process', '--submission-id', id], { env })).exitCode, 0);
+  const first = await row(id);
+  const again = await runCli(['process', '--submission-id', id], { env });
+  assert.is(again.exitCode, 0);
+  assert.match(again.stdout, 'already final');
+  assert.equal(await row(id), first);
+  const forced = await runCli(['process', '--submission-id', id, '--force'], { env });
+  assert.is(forced.exitCode, 0, forced.stderr);
+  assert.equal([(await row(id)).attempt, (await row(id)).status, Number((await row(id)).score)], [2, 'DONE', 100]);
+});
+
+stored('a missing ZIP ends the row ERROR with a message', async () => {
+  const id = randomUUID();
+  await createSubmissions(db.sql).insert({ id, pitId: 'javascript-node-roman-v1', fileKey: 'submissions/nowhere.zip' });
+  const run = await runCli(['process', '--submission-id', id], { env });
+  assert.is(run.exitCode, 0, run.stderr);
+  const r = await row(id);
+  assert.equal([r.status, r.outcome, r.error_code], ['ERROR', 'INVALID_SUBMISSION', 'SUBMISSION_NOT_FOUND']);
+  assert.match(r.feedback.error.message, 'does not exist');
+});
+
+stored('an unknown submission id exits 1 and says so', async () => {
+  const run = await runCli(['process', '--submission-id', randomUUID()], { env });
+  assert.is(run.exitCode, 1);
+  assert.match(run.stderr, 'no submission');
+});
+
+stored.run();
