@@ -80,8 +80,8 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
 
     async prepare(workspace) {
       const mode = await modeReady;
-      const owner = lease();
       const real = await realpath(workspace);
+      const owner = lease(); // picked and recorded with no await between: concurrent prepares differ
       leases.set(real, owner);
       try {
         await handOver(real, mode === 'self' ? undefined : owner);
