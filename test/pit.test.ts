@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RunnerError } from '../src/errors.js';
 import { applyTemplate, loadPit } from '../src/grading/pit.js';
+import { rejection } from './helpers/assert.js';
 
 const pit = suite('pit');
 let dir: string;
@@ -22,15 +22,6 @@ async function write(root: string, file: string, text: string): Promise<void> {
   await writeFile(path.join(root, file), text);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RunnerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, RunnerError);
-    return err as RunnerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 pit.before.each(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'pit-test-'));

@@ -7,8 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Storage, parseS3Url } from '../src/aws/s3-storage.js';
-import { RunnerError } from '../src/errors.js';
 import { localS3, type LocalS3 } from './helpers/s3.js';
+import { rejection } from './helpers/assert.js';
 
 const s3 = suite('s3-storage');
 const bucket = 'submissions';
@@ -33,15 +33,6 @@ const stored = async (Key: string) => {
 };
 const destination = () => path.join(dir, `${randomUUID()}.zip`);
 
-async function rejection(promise: Promise<unknown>): Promise<RunnerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, RunnerError);
-    return err as RunnerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 s3('parses s3://bucket/prefix URLs', () => {
   assert.equal(parseS3Url('s3://subs'), { bucket: 'subs', prefix: '' });

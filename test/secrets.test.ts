@@ -4,8 +4,8 @@ import { execa } from 'execa';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { redactUrl, resolveDatabaseUrl } from '../src/aws/secrets.js';
-import { RunnerError } from '../src/errors.js';
 import { captureLog } from './helpers/capture-log.js';
+import { rejection } from './helpers/assert.js';
 
 const secrets = suite('secrets');
 const client = new SecretsManagerClient({ region: 'us-east-1' });
@@ -18,15 +18,6 @@ secrets.before.each(() => {
   sm.reset();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<RunnerError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, RunnerError);
-    return err as RunnerError;
-  }
-  throw new Error('expected a rejection');
-}
 
 secrets('DATABASE_URL wins and Secrets Manager is not called', async () => {
   const url = await resolveDatabaseUrl({ databaseUrl: 'postgres://a@b/c', databaseSecretId: secretId }, { client });
