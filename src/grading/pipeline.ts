@@ -176,7 +176,8 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
   };
 }
 
-function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
+/** The result of a submission that could not be graded: status ERROR, score 0, the reason in `error`. */
+export function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
   return {
     status: 'ERROR',
     outcome,

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { gradeSubmission, type Graded } from './pipeline.js';
+import { errorResult, gradeSubmission, type Graded } from './pipeline.js';
 import type { Sandbox } from './sandbox.js';
 import type { GradeResult, ResultsStore, SubmissionStorage } from './types.js';
 
@@ -78,22 +78,15 @@ async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDep
 }
 
 function unfetchable(pitId: string, error: RunnerError): Graded {
-  const message = `pit-runner: ${error.message}\n`;
+  const log = Buffer.from(`pit-runner: ${error.message}\n`);
   return {
-    log: Buffer.from(message),
+    log,
     result: {
       pitId,
-      status: 'ERROR',
-      outcome: 'INVALID_SUBMISSION',
-      score: 0,
-      summary: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0 },
-      tests: [],
+      ...errorResult('INVALID_SUBMISSION', error),
       timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
-      exitCode: null,
-      timedOut: false,
-      logBytes: Buffer.byteLength(message),
+      logBytes: log.length,
       logTruncated: false,
-      error: { code: error.code, message: error.message },
     },
   };
 }
