@@ -9,13 +9,14 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 ARG NODE_DIGEST=sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --no-update-notifier --loglevel=error
+RUN npm ci --loglevel=error
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+ && npm prune --omit=dev --loglevel=error
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
