@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -7,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { createSubmissions } from '../src/db/submissions.js';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
-import { zipDirectory } from './helpers/zip.js';
+import { writeZip, zipDirectory } from './helpers/zip.js';
 
 // `process --submission-id` through the CLI: a real PostgreSQL row, a ZIP in file storage.
 const stored = suite('process --submission-id');
@@ -78,6 +80,28 @@ stored('an unknown submission id exits 1 and says so', async () => {
   const run = await runCli(['process', '--submission-id', randomUUID()], { env });
   assert.is(run.exitCode, 1);
   assert.match(run.stderr, 'no submission');
+});
+
+stored('SIGTERM mid-run kills the tests, puts the row back to PENDING and exits 143 within 10 s', async () => {
+  const pitsDir = path.join(tmp, 'pits');
+  await mkdir(pitsDir, { recursive: true });
+  await writeFile(path.join(pitsDir, 'shell-slow.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 120000 }));
+  const marker = `99.${Date.now() % 1_000_000}`; // a sleep length no other process uses
+  const id = randomUUID();
+  const fileKey = `submissions/${id}.zip`;
+  await writeZip(path.join(tmp, 'storage', fileKey), [{ name: 'run.sh', data: `sleep ${marker}\n` }]);
+  await createSubmissions(db.sql).insert({ id, pitId: 'shell-slow', fileKey });
+
+  const child = runCli(['process', '--submission-id', id], { env: { ...env, PITS_DIR: pitsDir } });
+  for (let i = 0; i < 300 && !(await execa('pgrep', ['-f', `sleep ${marker}`], { reject: false })).stdout; i++) await sleep(100);
+  const signalled = Date.now();
+  child.kill('SIGTERM');
+  const run = await child;
+  assert.is(run.exitCode, 143, run.stdout + run.stderr);
+  assert.ok(Date.now() - signalled < 10_000);
+  const r = await row(id);
+  assert.equal([r.status, r.attempt], ['PENDING', 1]);
+  assert.is((await execa('pgrep', ['-f', `sleep ${marker}`], { reject: false })).stdout, '', 'the test process is gone');
 });
 
 stored.run();
