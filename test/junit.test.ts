@@ -131,6 +131,18 @@ reports('a malformed report is a note, not a crash', async (ctx) => {
   assert.match(result.notes.join('\n'), /TEST-broken.xml skipped: not well-formed/);
 });
 
+reports('a flood of planted reports is bounded: tests kept and bytes read', async (ctx) => {
+  const cases = (file: number) => Array.from({ length: 4000 }, (_, i) => `<testcase classname="flood${file}" name="t${i}"/>`).join('');
+  for (let file = 0; file < 4; file++) await report(ctx, `TEST-flood${file}.xml`, `<testsuite>${cases(file)}</testsuite>`);
+  const big = `<testsuite>${'<testcase classname="big" name="x"/>'.repeat(250_000)}</testsuite>`; // ~9 MB each
+  for (let file = 0; file < 3; file++) await report(ctx, `TEST-z${file}.xml`, big);
+  const result = await readReports(ctx.root, globs);
+  assert.is(result.tests.length, 10_000);
+  const notes = result.notes.join('\n');
+  assert.match(notes, 'only the first 10000 tests');
+  assert.match(notes, 'reports together exceed');
+});
+
 reports('skips a symlink planted to a report outside the project', async (ctx) => {
   const forged = path.join(ctx.outside, 'forged.xml');
   await writeFile(forged, '<testsuite><testcase classname="A" name="b"/></testsuite>');

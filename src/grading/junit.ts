@@ -6,6 +6,8 @@ import type { TestResult, TestStatus } from './types.js';
 
 const MAX_REPORT_BYTES = 10 * 1048576;
 const MAX_REPORT_FILES = 500;
+const MAX_TOTAL_REPORT_BYTES = 16 * 1048576;
+const MAX_TESTS = 10_000;
 const MAX_MESSAGE_CHARS = 2048;
 
 /** The test id used everywhere (expectedTests, weights, de-duplication). */
@@ -97,13 +99,19 @@ export async function readReports(projectRoot: string, globs: string[]): Promise
   if (found.length > MAX_REPORT_FILES) notes.push(`only the first ${MAX_REPORT_FILES} of ${found.length} report files were read`);
   const byId = new Map<string, TestResult>();
   const files: string[] = [];
+  // The student's code can write reports: bound what all of them together may cost the runner.
+  let bytesLeft = MAX_TOTAL_REPORT_BYTES;
+  let tooMany = false;
   for (const file of found.slice(0, MAX_REPORT_FILES)) {
     const relative = path.relative(root, file);
-    const problem = await unsafeReport(root, file);
+    const problem = await unsafeReport(root, file, bytesLeft);
     if (problem) { notes.push(`report ${relative} skipped: ${problem}`); continue; }
     try {
-      for (const test of parseJUnitXml(await readFile(file, 'utf8'))) {
+      const xml = await readFile(file, 'utf8');
+      bytesLeft -= Buffer.byteLength(xml);
+      for (const test of parseJUnitXml(xml)) {
         const seen = byId.get(testId(test));
+        if (!seen && byId.size >= MAX_TESTS) { tooMany = true; continue; }
         if (!seen || statusRank[test.status] > statusRank[seen.status]) byId.set(testId(test), test);
       }
       files.push(relative);
@@ -111,13 +119,15 @@ export async function readReports(projectRoot: string, globs: string[]): Promise
       notes.push(`report ${relative} skipped: ${(err as Error).message}`);
     }
   }
+  if (tooMany) notes.push(`only the first ${MAX_TESTS} tests reported were kept`);
   return { tests: [...byId.values()], files, notes };
 }
 
-async function unsafeReport(root: string, file: string): Promise<string | undefined> {
+async function unsafeReport(root: string, file: string, bytesLeft: number): Promise<string | undefined> {
   const info = await lstat(file);
   if (!info.isFile()) return 'not a regular file';
   if (info.size > MAX_REPORT_BYTES) return `larger than ${MAX_REPORT_BYTES / 1048576} MB`;
+  if (info.size > bytesLeft) return `reports together exceed ${MAX_TOTAL_REPORT_BYTES / 1048576} MB`;
   const real = await realpath(file);
   if (!real.startsWith(root + path.sep)) return 'it lies outside the project';
   return undefined;
