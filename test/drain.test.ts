@@ -99,6 +99,19 @@ drain('the message is deleted only after the result is committed', async () => {
   assert.is(summary.graded, 1);
 });
 
+drain('received messages are hidden for the visibility timeout, not the queue default', async () => {
+  deliveries();
+  await run({ visibilityTimeoutS: 240 });
+  assert.is(sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input.VisibilityTimeout, 240);
+});
+
+drain('a result a newer attempt fenced out keeps its message (the newer attempt has not committed)', async () => {
+  deliveries([message('stale')]);
+  const summary = await run({ work: async () => ({ ...graded, published: false }) });
+  assert.equal(events, []);
+  assert.is(summary.skipped, 1);
+});
+
 drain('an already final submission is deleted as skipped', async () => {
   deliveries([message('done')]);
   const summary = await run({ work: async () => ({ kind: 'skipped', reason: 'final' }) });

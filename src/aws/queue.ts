@@ -24,13 +24,14 @@ export function createSqsQueue({ client, queueUrl }: { client: SQSClient; queueU
 
   return {
     url: queueUrl,
-    async receive({ max, waitSeconds, signal }) {
+    async receive({ max, waitSeconds, visibilitySeconds, signal }) {
       const response = await call('receive', () =>
         client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: Math.min(10, Math.max(1, max)),
             WaitTimeSeconds: waitSeconds,
+            ...(visibilitySeconds !== undefined && { VisibilityTimeout: visibilitySeconds }),
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: signal },

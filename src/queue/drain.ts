@@ -64,7 +64,9 @@ export async function drainQueue(options: DrainOptions): Promise<DrainSummary> {
     let messages: ReceivedMessage[];
     try {
       const wait = Math.min(waitSeconds, Math.floor((deadline - Date.now()) / 1000));
-      messages = await queue.receive({ max: Math.min(free, maxMessages - summary.received), waitSeconds: wait, ...(signal && { signal }) });
+      // The queue's own visibility may be shorter than the first heartbeat: set it on receive.
+      const visibilitySeconds = options.visibilityTimeoutS ?? deps.config.visibilityTimeoutS;
+      messages = await queue.receive({ max: Math.min(free, maxMessages - summary.received), waitSeconds: wait, visibilitySeconds, ...(signal && { signal }) });
       receiveFailures = 0;
     } catch (err) {
       if (signal?.aborted) break;
@@ -91,6 +93,11 @@ export async function drainQueue(options: DrainOptions): Promise<DrainSummary> {
     throw new RunnerError('STOPPED', 'stopped: running submissions were released and their messages returned to the queue', { details: { summary } });
   }
   await Promise.all(running.values());
+  if (signal?.aborted) {
+    // stopped while the last submissions finished: they released their rows and returned their messages
+    log.warn({ ...summary }, 'drain stopped');
+    throw new RunnerError('STOPPED', 'stopped: running submissions were released and their messages returned to the queue', { details: { summary } });
+  }
   log.info({ ...summary }, 'drain finished');
   if (receiveFailures >= 3) {
     throw new RunnerError('TRANSIENT', `the queue could not be read: ${lastReceiveError?.message}`, { cause: lastReceiveError, details: { summary } });
@@ -128,6 +135,13 @@ function createMessageHandler(options: DrainOptions, deps: SubmissionDeps, summa
     }
     if (outcome.kind === 'missing') {
       await leave(message, new RunnerError('SUBMISSION_NOT_FOUND', 'no such submission row (yet)'), log);
+      return;
+    }
+    if (outcome.kind === 'graded' && !outcome.published) {
+      // A newer attempt owns the row and has not committed yet; if it fails, this message is all that
+      // brings the submission back. Its redelivery finds the row final (deleted then) or grades it.
+      summary.skipped += 1;
+      log.warn({ attempt: outcome.attempt }, 'a newer attempt owns the row: message kept until that attempt commits');
       return;
     }
     summary[outcome.kind === 'graded' ? 'graded' : 'skipped'] += 1;
