@@ -9,6 +9,7 @@ export const installDir = fileURLToPath(new URL('..', import.meta.url));
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
+const sandboxId = z.coerce.number().int().min(1).max(2 ** 31 - 100);
 const optionalString = z.string().trim().min(1).optional();
 
 /**
@@ -36,8 +37,8 @@ const schema = z.object({
   RUNNER_MAX_COMPRESSION_RATIO: positiveInt.default(200),          // per entry, uncompressed / compressed
   RUNNER_WORKSPACE_MAX_BYTES: positiveInt.default(1_073_741_824),  // disk a running submission may fill
   // sandbox
-  RUNNER_SANDBOX_UID: nonNegativeInt.default(10001),
-  RUNNER_SANDBOX_GID: nonNegativeInt.default(10001),
+  RUNNER_SANDBOX_UID: sandboxId.default(10001),                    // never 0: tests would run as root
+  RUNNER_SANDBOX_GID: sandboxId.default(10001),
   // queue
   RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
   RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it

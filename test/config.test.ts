@@ -33,4 +33,9 @@ config('AWS_S3_BUCKET selects S3 storage unless STORAGE_URL says otherwise', () 
   assert.throws(() => loadConfig({ STORAGE_URL: 'ftp://x' }), /STORAGE_URL/);
 });
 
+config('a sandbox uid or gid of 0 is refused: tests would run as root', () => {
+  assert.throws(() => loadConfig({ RUNNER_SANDBOX_UID: '0' }), /RUNNER_SANDBOX_UID/);
+  assert.throws(() => loadConfig({ RUNNER_SANDBOX_GID: '0' }), /RUNNER_SANDBOX_GID/);
+});
+
 config.run();

@@ -80,4 +80,14 @@ usage('a submission id that is not a UUID is refused', async () => {
   assert.is(run.exitCode, 2);
   assert.match(run.stderr, 'not a UUID');
 });
+usage('a malformed --message is refused before any database is opened', async () => {
+  const run = await runCli(['process', '--message', '{"submissionId":"nope"}'], { env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'invalid queue message');
+});
+usage('drain-queue refuses more concurrency than it has sandbox uids', async () => {
+  const run = await runCli(['drain-queue', '--concurrency', '17']);
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'at most 16');
+});
 usage.run();

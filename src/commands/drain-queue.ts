@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
 import { drainQueue, type DrainSummary } from '../queue/drain.js';
 import type { Queue } from '../queue/types.js';
+import { SANDBOX_POOL_SIZE } from '../grading/sandbox.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
 
@@ -53,6 +54,7 @@ export const drainQueueCommand: CommandModule<object, DrainArgs> = {
       for (const [flag, value] of counts) {
         if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`${flag}: must be a positive whole number (got ${value})`);
       }
+      if (a.concurrency > SANDBOX_POOL_SIZE) throw new Error(`--concurrency: at most ${SANDBOX_POOL_SIZE} (one sandbox uid each)`);
       return true;
     }),
   handler: handler<DrainArgs>(async (args, ctx) => {

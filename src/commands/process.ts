@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { gradeSubmission, type Graded } from '../grading/pipeline.js';
 import { loadPit, PIT_ID_PATTERN } from '../grading/pit.js';
 import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
-import { processMessageBody } from '../grading/message.js';
+import { parseMessage, processMessage } from '../grading/message.js';
 import { isUuid } from '../ids.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
@@ -36,6 +36,14 @@ export async function processLocal(args: { zip: string; pit: string; out?: strin
     await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(graded.result, null, 2)}\n`);
   }
   return graded;
+}
+
+function parseOrUsage(body: string) {
+  try {
+    return parseMessage(body);
+  } catch (err) {
+    throw usageError(`--message: ${(err as Error).message}`);
+  }
 }
 
 function describe(outcome: SubmissionOutcome): Record<string, unknown> {
@@ -70,10 +78,12 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
       process.stdout.write(`${JSON.stringify(graded.result)}\n`);
       return EXIT.OK;
     }
+    // a malformed body is a usage error: refused before the database is touched
+    const message = args.message === undefined ? undefined : parseOrUsage(args.message);
     const deps = await openSubmissionDeps(config, ctx.log, ctx.signal);
     try {
-      const outcome = args.message !== undefined
-        ? await processMessageBody(args.message, deps)
+      const outcome = message
+        ? await processMessage(message, deps)
         : await runSubmission(args.submissionId!, deps, { force: args.force });
       process.stdout.write(`${JSON.stringify(describe(outcome))}\n`);
       if (outcome.kind === 'missing') throw new RunnerError('SUBMISSION_NOT_FOUND', `no submission ${args.submissionId ?? 'named by the message'} in the database`);

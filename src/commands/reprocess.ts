@@ -12,6 +12,7 @@ import {
 } from '../grading/reprocess.js';
 import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
 import type { SubmissionStatus } from '../grading/types.js';
+import { SANDBOX_POOL_SIZE } from '../grading/sandbox.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
 
@@ -150,6 +151,7 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('yes', { type: 'boolean', default: false, describe: `confirm a selection above ${CONFIRM_ABOVE} rows without asking` })
     .check((a) => {
       if (a.concurrency !== undefined && !(Number.isInteger(a.concurrency) && a.concurrency > 0)) throw new Error('--concurrency: a positive whole number');
+      if (a.concurrency !== undefined && a.concurrency > SANDBOX_POOL_SIZE) throw new Error(`--concurrency: at most ${SANDBOX_POOL_SIZE} (one sandbox uid each)`);
       if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit > 0)) throw new Error('--limit: a positive whole number');
       return true;
     }),

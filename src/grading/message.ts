@@ -41,7 +41,10 @@ export function parseMessage(body: string): SubmissionMessage {
  * win over the message's, and a disagreement is logged (the message may be stale or forged).
  */
 export async function processMessageBody(body: string, deps: SubmissionDeps): Promise<SubmissionOutcome> {
-  const message = parseMessage(body);
+  return processMessage(parseMessage(body), deps);
+}
+
+export async function processMessage(message: SubmissionMessage, deps: SubmissionDeps): Promise<SubmissionOutcome> {
   return runSubmission(message.submissionId, { ...deps, store: warnOnMismatch(deps.store, message, deps.log) });
 }
 

@@ -59,7 +59,8 @@ export interface SandboxOptions {
 }
 
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
-const DEFAULT_POOL_SIZE = 16;
+/** Sandbox uids per runner: the most submissions one runner may grade at once. */
+export const SANDBOX_POOL_SIZE = 16;
 
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
@@ -69,10 +70,10 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const leases = new Map<string, { uid: number; gid: number }>();
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
-    for (let slot = 0; slot < (options.poolSize ?? DEFAULT_POOL_SIZE); slot++) {
+    for (let slot = 0; slot < (options.poolSize ?? SANDBOX_POOL_SIZE); slot++) {
       if (!taken.has(options.uid + slot)) return { uid: options.uid + slot, gid: options.gid + slot };
     }
-    throw new RunnerError('CONFIG', `sandbox: more submissions at once than sandbox uids (${options.poolSize ?? DEFAULT_POOL_SIZE}); lower --concurrency`);
+    throw new RunnerError('CONFIG', `sandbox: more submissions at once than sandbox uids (${options.poolSize ?? SANDBOX_POOL_SIZE}); lower --concurrency`);
   };
 
   return {
