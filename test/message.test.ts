@@ -57,7 +57,7 @@ message('the stored row wins over the message, and the mismatch is logged', asyn
   const published: GradeResult[] = [];
   const row = { id: valid.submissionId, userId: 'u1', pitId: 'row-pit', fileKey: 'row/key.zip', status: 'RUNNING' as const, attempt: 1 };
   const store: ResultsStore = {
-    claim: async () => ({ claimed: true, attempt: 1, submission: row }),
+    claim: async () => ({ claimed: true, attempt: 1, submission: row, previousStatus: 'PENDING' as const }),
     publish: async (_id, _attempt, result) => (published.push(result), true),
     release: async () => true,
   };

@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
+import { transientError } from '../src/errors.js';
+import { runSubmission } from '../src/grading/run-submission.js';
+import { silentLogger } from '../src/log.js';
+import { rejection } from './helpers/assert.js';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { writeZip, zipDirectory } from './helpers/zip.js';
@@ -74,6 +79,18 @@ stored('a missing ZIP ends the row ERROR with a message', async () => {
   const r = await row(id);
   assert.equal([r.status, r.outcome, r.error_code], ['ERROR', 'INVALID_SUBMISSION', 'SUBMISSION_NOT_FOUND']);
   assert.match(r.feedback.error.message, 'does not exist');
+});
+
+stored('a forced regrade that cannot finish keeps the earlier result instead of stranding the row PENDING', async () => {
+  const id = await submit('javascript-node-roman-v1', 'correct');
+  assert.is((await runCli(['process', '--submission-id', id], { env })).exitCode, 0);
+  const before = await row(id);
+  const storage = { location: 'test://down', download: async () => { throw transientError('storage is down'); }, putLog: async () => 'x' };
+  const deps = { config: loadConfig(env), log: silentLogger, store: createSubmissions(db.sql), storage };
+  const error = await rejection(runSubmission(id, deps, { force: true }));
+  assert.is(error.code, 'TRANSIENT');
+  const after = await row(id);
+  assert.equal([after.status, Number(after.score), after.attempt], ['DONE', Number(before.score), before.attempt + 1]);
 });
 
 stored('an unknown submission id exits 1 and says so', async () => {

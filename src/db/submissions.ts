@@ -44,19 +44,25 @@ export function createSubmissions(sql: Sql) {
       checkId(id);
       // one statement: the update is fenced on status; when it matches nothing, the same snapshot says
       // whether the row is missing or final (no second query that could race)
-      const rows = await sql<Array<SubmissionRecord & { claimed: boolean }>>`
-        with claimed as (
-          update submissions set status = 'RUNNING', attempt = attempt + 1, started_at = now(), finished_at = null
-          where id = ${id} and (status in ('PENDING', 'RUNNING') or ${options.force === true})
-          returning id, user_id, pit_id, file_key, status, attempt)
-        select true as claimed, id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, attempt from claimed
+      // (the status before the claim comes back too: a failed forced regrade restores it)
+      const rows = await sql<Array<SubmissionRecord & { claimed: boolean; previousStatus: SubmissionStatus }>>`
+        with previous as (select id, status from submissions where id = ${id} for update),
+        claimed as (
+          update submissions s set status = 'RUNNING', attempt = s.attempt + 1, started_at = now(), finished_at = null
+          from previous p
+          where s.id = p.id and (p.status in ('PENDING', 'RUNNING') or ${options.force === true})
+          returning s.id, s.user_id, s.pit_id, s.file_key, s.status, s.attempt, p.status as previous_status)
+        select true as claimed, id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, attempt,
+          previous_status as "previousStatus" from claimed
         union all
-        select false, id, user_id, pit_id, file_key, status, attempt from submissions
+        select false, id, user_id, pit_id, file_key, status, attempt, status from submissions
         where id = ${id} and not exists (select 1 from claimed)`;
       const [row] = rows;
       if (!row) return { claimed: false, reason: 'missing' };
-      const { claimed, ...submission } = row;
-      return claimed ? { claimed: true, attempt: submission.attempt, submission } : { claimed: false, reason: 'final', status: submission.status };
+      const { claimed, previousStatus, ...submission } = row;
+      return claimed
+        ? { claimed: true, attempt: submission.attempt, submission, previousStatus }
+        : { claimed: false, reason: 'final', status: submission.status };
     },
 
     async publish(id, attempt, result, logsKey) {
@@ -71,10 +77,12 @@ export function createSubmissions(sql: Sql) {
       return rows.length === 1;
     },
 
-    async release(id, attempt) {
+    async release(id, attempt, to = 'PENDING') {
       checkId(id);
+      // back to a final status only for a forced regrade: its previous result is still in the row
       const rows = await sql`
-        update submissions set status = 'PENDING', started_at = null
+        update submissions set status = ${to}, started_at = null,
+          finished_at = case when ${to} = 'PENDING' then null else coalesce(finished_at, updated_at) end
         where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
         returning id`;
       return rows.length === 1;

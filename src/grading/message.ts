@@ -61,6 +61,6 @@ function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Lo
       return claim;
     },
     publish: (id, attempt, result, logsKey) => store.publish(id, attempt, result, logsKey),
-    release: (id, attempt) => store.release(id, attempt),
+    release: (id, attempt, to) => store.release(id, attempt, to),
   };
 }

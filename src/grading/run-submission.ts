@@ -34,7 +34,10 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
     deps.log.info({ submissionId, reason: claim.reason, status: claim.status }, claim.reason === 'final' ? 'already final: skipped' : 'no such submission');
     return claim.reason === 'final' ? { kind: 'skipped', reason: 'final' } : { kind: 'missing' };
   }
-  const { attempt, submission } = claim;
+  const { attempt, submission, previousStatus } = claim;
+  // a forced regrade of a final row that cannot finish keeps its earlier result: no message would
+  // ever bring a PENDING row back
+  const releaseTo = previousStatus === 'DONE' || previousStatus === 'ERROR' ? previousStatus : 'PENDING';
   const log = deps.log.child({ submissionId, attempt, pitId: submission.pitId });
   log.info({ step: 'claim' }, 'claimed');
 
@@ -47,7 +50,7 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
     return { kind: 'graded', attempt, result: graded.result, published };
   } catch (err) {
     const error = toRunnerError(err);
-    const released = await store.release(submissionId, attempt).catch(() => false);
+    const released = await store.release(submissionId, attempt, releaseTo).catch(() => false);
     log.warn({ code: error.code, released }, `not graded: ${error.message}`);
     throw error;
   }

@@ -107,9 +107,11 @@ export interface SubmissionRecord {
 /** The results store: the db repository implements it; the pipeline depends only on this. */
 export interface ResultsStore {
   /** RUNNING + attempt+1, fenced; null when the row does not exist; `skipped` when already final and not forced. */
-  claim(id: string, options?: { force?: boolean }): Promise<{ claimed: true; attempt: number; submission: SubmissionRecord } | { claimed: false; reason: 'missing' | 'final'; status?: SubmissionStatus } >;
+  claim(id: string, options?: { force?: boolean }): Promise<
+    | { claimed: true; attempt: number; submission: SubmissionRecord; previousStatus: SubmissionStatus }
+    | { claimed: false; reason: 'missing' | 'final'; status?: SubmissionStatus }>;
   /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
   publish(id: string, attempt: number, result: GradeResult, logsKey: string | null): Promise<boolean>;
-  /** Back to PENDING (SIGTERM, transient fault) only while `attempt` is current. */
-  release(id: string, attempt: number): Promise<boolean>;
+  /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */
+  release(id: string, attempt: number, to?: SubmissionStatus): Promise<boolean>;
 }
