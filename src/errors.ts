@@ -71,6 +71,8 @@ export const transientError = (message: string, cause?: unknown) =>
 const transientNodeCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
   'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  // the runner's own disk or file table is exhausted: not the student's fault, worth another try
+  'ENOSPC', 'EMFILE', 'ENFILE', 'EDQUOT',
 ]);
 // SQLSTATE classes that mean "try again": connection exceptions, insufficient resources,
 // operator intervention (admin shutdown), serialization failures and deadlocks.
