@@ -10,13 +10,14 @@ import { createFileStorage } from '../grading/file-storage.js';
 import type { SubmissionDeps } from '../grading/run-submission.js';
 import type { SubmissionStorage } from '../grading/types.js';
 
-/** STORAGE_URL → the storage it names: a local folder or an S3 bucket (standard SDK configuration). */
-export function openStorage(config: Config): SubmissionStorage {
+/** STORAGE_URL → the storage it names (a local folder or an S3 bucket) and how to let go of it. */
+export function openStorage(config: Config): { storage: SubmissionStorage; close(): void } {
   if (config.storageUrl.startsWith('s3://')) {
-    return createS3Storage({ client: createS3Client(config), ...parseS3Url(config.storageUrl) });
+    const client = createS3Client(config);
+    return { storage: createS3Storage({ client, ...parseS3Url(config.storageUrl) }), close: () => client.destroy() };
   }
   // file:///abs/dir, or file://relative/dir resolved from the working directory
-  return createFileStorage(path.resolve(config.storageUrl.slice('file://'.length)));
+  return { storage: createFileStorage(path.resolve(config.storageUrl.slice('file://'.length))), close: () => undefined };
 }
 
 /**
@@ -35,8 +36,11 @@ export async function openDatabaseFromConfig(config: Config, log: Logger): Promi
 
 /** Everything `runSubmission` needs, opened from the config; `close()` releases it. */
 export async function openSubmissionDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<SubmissionDeps & { database: Database; close(): Promise<void> }> {
-  const storage = openStorage(config);
-  const database = await openDatabaseFromConfig(config, log);
+  const { storage, close: closeStorage } = openStorage(config);
+  const database = await openDatabaseFromConfig(config, log).catch((err: unknown) => {
+    closeStorage();
+    throw err;
+  });
   log.info({ database: database.url, storage: storage.location }, 'connected');
   return {
     config,
@@ -45,6 +49,9 @@ export async function openSubmissionDeps(config: Config, log: Logger, signal?: A
     store: createSubmissions(database.sql),
     database,
     ...(signal ? { signal } : {}),
-    close: () => database.close(),
+    close: async () => {
+      closeStorage();
+      await database.close();
+    },
   };
 }

@@ -23,9 +23,9 @@ export async function drainQueueFromConfig(
 ): Promise<DrainSummary> {
   const { config, log, signal } = ctx;
   if (!ctx.queue) requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
+  const deps = await openSubmissionDeps(config, log, signal);
   const sqs = ctx.queue ? undefined : createSqsClient(config);
   const queue = ctx.queue ?? createSqsQueue({ client: sqs!, queueUrl: config.queueUrl! });
-  const deps = await openSubmissionDeps(config, log, signal);
   try {
     log.info({ queue: queue.url, storage: deps.storage.location, concurrency: args.concurrency }, 'draining');
     return await drainQueue({
