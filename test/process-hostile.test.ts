@@ -159,6 +159,11 @@ hostile('two submissions graded at once do not kill each other (one sandbox uid 
   assert.match(slow.log.toString(), 'slow done');
 });
 
+hostile('the student\'s processes are the OOM killer\'s first choice, not the runner', async () => {
+  const { log } = await grade('shell-any', [{ name: 'run.sh', data: 'echo "oom=$(cat /proc/self/oom_score_adj)"\n' }]);
+  assert.match(log.toString(), 'oom=1000');
+});
+
 hostile('after all of that, a correct submission is graded normally', async () => {
   const { result } = await grade('node-forge', [{ name: 'solution.mjs', data: 'export const answer = () => 42;\nexport const double = (n) => n * 2;\n' }]);
   assert.equal([result.status, result.outcome, result.score], ['DONE', 'PASSED', 100]);

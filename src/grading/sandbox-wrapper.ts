@@ -28,11 +28,13 @@ export interface WrapOptions {
 
 /** Folders anyone may write: read-only inside the sandbox's mount namespace. */
 const WORLD_WRITABLE = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
+const CHOOM = ['/usr/bin/choom', '/bin/choom'].find((file) => existsSync(file));
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((file) => existsSync(file));
 
 /** The argument vector that runs `command` under the sandbox of `options.mode`. */
 export function wrapCommand(command: string[], options: WrapOptions): string[] {
-  const limited = ['prlimit', ...limitArgs(options), '--'];
+  // Under memory pressure the kernel's OOM killer picks the student's processes, not the runner.
+  const limited = ['prlimit', ...limitArgs(options), '--', ...(CHOOM ? [CHOOM, '-n', '1000', '--'] : [])];
   if (options.mode === 'self') return [...limited, ...command];
   const asSandboxUser = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.gid}`, '--clear-groups', '--no-new-privs', '--'];
   if (options.mode === 'uid') return [...limited, ...asSandboxUser, ...command];
