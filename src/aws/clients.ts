@@ -1,3 +1,5 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -49,4 +51,12 @@ export function createSqsClient(config: Pick<Config, 'region'>, options: ClientO
 
 export function createSecretsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient(common(config, options));
+}
+
+export function createEcsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): ECSClient {
+  return new ECSClient(common(config, options));
+}
+
+export function createLogsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): CloudWatchLogsClient {
+  return new CloudWatchLogsClient(common(config, options));
 }

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RunnerError, isTransient, transientError } from '../errors.js';
 import type { SubmissionStorage } from '../grading/types.js';
+import { logKeyFor } from '../ids.js';
 
 export interface S3StorageOptions {
   client: S3Client;
@@ -11,8 +12,6 @@ export interface S3StorageOptions {
   /** Folder inside the bucket that submission keys and `logs/` are relative to; default: the bucket root. */
   prefix?: string;
 }
-
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `s3://bucket[/prefix]` → its parts (a trailing slash on the prefix is dropped). */
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
@@ -57,8 +56,7 @@ export function createS3Storage({ client, bucket, prefix = '' }: S3StorageOption
     },
 
     async putLog(submissionId, body) {
-      if (!uuid.test(submissionId)) throw new RunnerError('INTERNAL', `not a submission id: ${JSON.stringify(submissionId)}`);
-      const key = objectKey(`logs/${submissionId}/run.log`);
+      const key = objectKey(logKeyFor(submissionId));
       await client
         .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }))
         .catch((err: unknown) => {

@@ -1,5 +1,5 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { quote } from 'shell-quote';
 import type { CommandModule } from 'yargs';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createEcsClient, createLogsClient } from '../aws/clients.js';
 import { dispatchTask, type Capacity, type DispatchPlan } from '../aws/dispatch.js';
 import { handler } from './context.js';
 import { parseDuration } from './duration.js';
@@ -160,9 +161,8 @@ export const dispatchCommand: CommandModule<object, DispatchArgs> = {
     const raw = (args as { '--'?: unknown[] })['--'];
     const command = [...(args.command ?? []), ...(raw ?? [])].map(String);
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    const clients = { ...(region && { region }) };
-    const ecs = new ECSClient(clients);
-    const logs = new CloudWatchLogsClient(clients);
+    const ecs = createEcsClient({ region });
+    const logs = createLogsClient({ region });
     try {
       return await runDispatch({ ...args, command }, { ecs, logs, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr });
     } finally {

@@ -1,10 +1,9 @@
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import repl from 'node:repl';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { createS3Client, createSqsClient } from '../aws/clients.js';
+import { createEcsClient, createS3Client, createSqsClient } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -54,7 +53,7 @@ export async function startRepl(scope: Record<string, unknown>, options: { histo
 async function openScope(config: Config, log: Logger) {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
-  const ecs = new ECSClient(config.region ? { region: config.region } : {});
+  const ecs = createEcsClient(config);
   let database: Database | undefined;
   try {
     database = await openDatabaseFromConfig(config, log);

@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { logKeyFor } from '../ids.js';
 import type { SubmissionStorage } from './types.js';
 
 /** Submissions and logs in a local folder: the laptop default (`STORAGE_URL=file://dir`). */
@@ -29,8 +29,7 @@ export function createFileStorage(root: string): SubmissionStorage {
       return { bytes: info.size };
     },
     async putLog(submissionId, body) {
-      if (!isUuid(submissionId)) throw new RunnerError('INTERNAL', `not a submission id: ${JSON.stringify(submissionId)}`);
-      const key = `logs/${submissionId}/run.log`;
+      const key = logKeyFor(submissionId);
       const file = inside(key);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, body);

@@ -113,8 +113,11 @@ export async function gradeSubmission(source: SubmissionSource, pitId: string, d
     log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
     return finish(errorResult('INTERNAL_ERROR', error));
   } finally {
-    await sandbox.cleanup(workspace).catch((err) => log.error({ err: String(err), workspace }, 'workspace cleanup failed'));
-    await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    // cleanup kills the sandbox's processes and deletes the workspace; if it fails, at least free the disk
+    await sandbox.cleanup(workspace).catch(async (err) => {
+      log.error({ err: String(err), workspace }, 'workspace cleanup failed');
+      await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    });
   }
 }
 
