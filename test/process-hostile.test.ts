@@ -118,6 +118,7 @@ hostile('the test process does not see the runner\'s secrets', async () => {
     const script = `env\ncat /proc/1/environ 2>&1\ncat /proc/${process.pid}/environ 2>&1\ncat /proc/$PPID/environ 2>&1\n`;
     const { result, log } = await grade('shell-any', [{ name: 'run.sh', data: script }]);
     assert.is(result.status, 'DONE');
+    assert.match(log.toString(), 'HOME=', 'the script did print its environment');
     assert.not.match(log.toString(), 'planted-s3cr3t-value');
   } finally {
     delete process.env.PIT_RUNNER_PLANTED_SECRET;
@@ -125,10 +126,13 @@ hostile('the test process does not see the runner\'s secrets', async () => {
   }
 });
 
-const sentinel = () => path.join(tmp, 'escaped');
+// Where an escaping entry would land: the workspace is <work>/sub-X/ and the ZIP unpacks into
+// <work>/sub-X/submission/, so ../../ reaches <work>, which outlives the workspace.
+const escapeName = `escaped-${process.pid}`;
+const landings = () => [path.join(tmp, 'work', escapeName), `/tmp/${escapeName}`];
 for (const [name, entries] of [
-  ['zip slip', [{ name: '../escaped', data: 'x' }]],
-  ['an absolute path', [{ name: '/tmp/escaped-absolute', data: 'x' }]],
+  ['zip slip', [{ name: `../../${escapeName}`, data: 'x' }]],
+  ['an absolute path', [{ name: `/tmp/${escapeName}`, data: 'x' }]],
   ['a symlink entry', [{ name: 'link', symlink: '/etc/passwd' }]],
   ['a zip bomb', [{ name: 'bomb.txt', data: Buffer.alloc(50_000_000) }]],
   ['an empty ZIP', []],
@@ -137,7 +141,7 @@ for (const [name, entries] of [
     const { result } = await grade('node-forge', entries);
     assert.equal([result.status, result.outcome], ['ERROR', 'INVALID_SUBMISSION']);
     assert.ok(result.error && result.error.message.length > 10, result.error?.message);
-    assert.not.ok(await readFile(sentinel()).catch(() => undefined), 'nothing written outside the workspace');
+    for (const file of landings()) assert.not.ok(await readFile(file).catch(() => undefined), `nothing written at ${file}`);
   });
 }
 
