@@ -11,7 +11,6 @@ export const EXIT = {
 export type ErrorCode =
   | 'USAGE'               // wrong flag or argument
   | 'CONFIG'              // missing or malformed environment variable
-  | 'NOT_IMPLEMENTED'     // a subcommand that is not built yet
   | 'INVALID_SUBMISSION'  // the student's ZIP or files are unusable (bad ZIP, missing required files)
   | 'SUBMISSION_NOT_FOUND'// the submission object or row does not exist
   | 'UNKNOWN_PIT'         // no config for that PIT id
@@ -26,7 +25,6 @@ export type ErrorCode =
 const defaultExitCode: Record<ErrorCode, number> = {
   USAGE: EXIT.USAGE,
   CONFIG: EXIT.USAGE,
-  NOT_IMPLEMENTED: EXIT.USAGE,
   INVALID_SUBMISSION: EXIT.FAILED,
   SUBMISSION_NOT_FOUND: EXIT.FAILED,
   UNKNOWN_PIT: EXIT.FAILED,

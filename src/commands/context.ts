@@ -1,4 +1,4 @@
-import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
 import { loadConfig, type Config, type ConfigOverrides } from '../config.js';
 import { EXIT, RunnerError, toRunnerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -57,15 +57,4 @@ export function handler<A>(work: (args: ArgumentsCamelCase<A>, ctx: CommandConte
 function describeCause(cause: unknown): string | undefined {
   if (cause === undefined) return undefined;
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-}
-
-/** A subcommand that is not built yet: it says so and exits 2, touching nothing. */
-export function notBuilt(name: string, describe: string): CommandModule {
-  return {
-    command: `${name} [args..]`,
-    describe: `${describe} (not built yet)`,
-    handler: handler(async () => {
-      throw new RunnerError('NOT_IMPLEMENTED', `'${name}' is not built yet`);
-    }),
-  };
 }

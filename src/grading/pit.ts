@@ -8,9 +8,6 @@ export { applyTemplate } from './pit-template.js';
 
 export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
-/** Build tools with defaults (reports, skeletons); any other name is accepted as is. */
-export const KNOWN_BUILD_TOOLS = ['maven', 'javac', 'pytest', 'node'] as const;
-
 export const DEFAULT_REPORTS: Record<string, string> = {
   maven: 'target/surefire-reports/TEST-*.xml',
   javac: 'test-reports/*.xml',
