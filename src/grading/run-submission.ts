@@ -45,8 +45,9 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
     const graded = await fetchAndGrade(submission.fileKey, submission.pitId, { ...deps, log }, config);
     const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log), log);
     const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey), log);
-    if (!published) log.warn({ step: 'publish' }, 'a newer attempt owns this submission: result not written');
-    log.info({ step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey }, 'published');
+    const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
+    if (published) log.info(fields, 'published');
+    else log.warn(fields, 'a newer attempt owns this submission: result not written');
     return { kind: 'graded', attempt, result: graded.result, published };
   } catch (err) {
     const error = toRunnerError(err);
