@@ -16,7 +16,7 @@ import { drainQueueFromConfig } from '../src/commands/drain-queue.js';
 import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
 import { silentLogger } from '../src/log.js';
-import type { Queue, ReceivedMessage } from '../src/queue/types.js';
+import type { Queue, ReceivedMessage } from '../src/ports.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { freshDatabase } from '../test/helpers/db.js';
 import { localS3 } from '../test/helpers/s3.js';

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
-import { gradeSubmission } from '../src/grading/pipeline.js';
-import { loadPit } from '../src/grading/pit.js';
+import { gradeById } from '../test/helpers/grade.js';
+import { loadPit } from '../src/pits/load.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { zipDirectory } from '../test/helpers/zip.js';
 
@@ -53,7 +53,7 @@ async function graded(pitId: string): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     times.push(await timeIt(async () => {
-      const { result } = await gradeSubmission({ zipFile: zip }, pitId, { config, log: silentLogger });
+      const { result } = await gradeById({ zipFile: zip }, pitId, { config, log: silentLogger });
       if (result.score !== 100) throw new Error(`${pitId}: expected 100, got ${result.score} (${result.outcome})`);
     }));
   }

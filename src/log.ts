@@ -36,3 +36,15 @@ export async function timed<T>(log: Logger, step: string, fn: () => Promise<T>):
     throw err;
   }
 }
+
+/** postgres://user:***@host:port/db — for logs and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return '(an unparseable database URL)';
+  }
+}

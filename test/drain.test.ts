@@ -15,16 +15,17 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createSqsQueue } from '../src/aws/queue.js';
-import { createS3Storage } from '../src/aws/s3-storage.js';
+import { createSqsQueue } from '../src/aws/sqs-queue.js';
+import { createS3Storage } from '../src/storage/s3.js';
 import { createSubmissions, type Submissions } from '../src/db/submissions.js';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
-import { parseMessage } from '../src/grading/message.js';
-import type { SubmissionDeps, SubmissionOutcome } from '../src/grading/run-submission.js';
-import type { GradeResult, ResultsStore, SubmissionStorage } from '../src/grading/types.js';
+import { parseMessage } from '../src/submissions/message.js';
+import type { SubmissionDeps, SubmissionOutcome } from '../src/submissions/run.js';
+import type { GradeResult } from '../src/grading/types.js';
+import type { ResultsStore, SubmissionStorage } from '../src/ports.js';
 import { createLogger, silentLogger } from '../src/log.js';
-import { drainQueue, retryDelaySeconds, type DrainOptions } from '../src/queue/drain.js';
+import { drainQueue, retryDelaySeconds, type DrainOptions } from '../src/queue/consumer.js';
 import { repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { localS3, type LocalS3 } from './helpers/s3.js';

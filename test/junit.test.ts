@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseJUnitXml, readReports, testId } from '../src/grading/junit.js';
+import { parseJUnitXml, readReports, testId } from '../src/grading/reports.js';
 
 const surefire = `<?xml version="1.0" encoding="UTF-8"?>
 <testsuite xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="3.0" name="com.example.CalculatorTest" time="0.045" tests="4" errors="1" skipped="1" failures="1">

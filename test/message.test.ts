@@ -6,8 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
-import { parseMessage, processMessageBody } from '../src/grading/message.js';
-import type { GradeResult, ResultsStore, SubmissionStorage } from '../src/grading/types.js';
+import { parseMessage, processMessageBody } from '../src/submissions/message.js';
+import type { GradeResult } from '../src/grading/types.js';
+import type { ResultsStore, SubmissionStorage } from '../src/ports.js';
 import { captureLog } from './helpers/capture-log.js';
 
 const message = suite('message');

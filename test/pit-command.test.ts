@@ -9,8 +9,8 @@ import { pitNew, pitValidate, pitVerify } from '../src/commands/pit.js';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
 import { silentLogger as log } from '../src/log.js';
-import { loadPit } from '../src/grading/pit.js';
-import { buildToolDefaults } from '../src/grading/pit-skeleton.js';
+import { loadPit } from '../src/pits/load.js';
+import { buildToolDefaults } from '../src/pits/skeleton.js';
 
 const pitCommand = suite('pit-command');
 let dir: string;
@@ -195,9 +195,9 @@ verify('a solution below 100 fails listing the failing test and records nothing'
 });
 
 verify('records the expected tests, after which a submission that drops a test loses its points', async () => {
-  const { gradeSubmission } = await import('../src/grading/pipeline.js');
+  const { gradeById } = await import('./helpers/grade.js');
   const cheat = await solution('cheat', { 'calc.py': dropsTestSub });
-  const before = await gradeSubmission({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
+  const before = await gradeById({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
   assert.is(before.result.score, 100, `without expectedTests the dropped test goes unnoticed\n${before.log}`);
 
   const correct = await solution('correct', { 'calc.py': 'def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    return a - b\n' });
@@ -209,7 +209,7 @@ verify('records the expected tests, after which a submission that drops a test l
   assert.ok(Number.isInteger(json.expectedDurationMs) && json.expectedDurationMs > 0);
   assert.equal(Object.keys(json).slice(0, -2), Object.keys(JSON.parse(raw)), 'other fields keep their order');
 
-  const after = await gradeSubmission({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
+  const after = await gradeById({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
   assert.is(after.result.score, 50);
   assert.is((await verifyWith(correct, true)).code, 0);
 });

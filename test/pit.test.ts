@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyTemplate, loadPit } from '../src/grading/pit.js';
+import { loadPit } from '../src/pits/load.js';
+import { applyTemplate } from '../src/grading/template.js';
 import { rejection } from './helpers/assert.js';
 
 const pit = suite('pit');

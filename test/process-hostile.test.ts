@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
-import { gradeSubmission } from '../src/grading/pipeline.js';
+import { gradeById } from './helpers/grade.js';
 import { repoRoot } from './helpers/cli.js';
 import { writeZip, zipDirectory, type ZipEntrySpec } from './helpers/zip.js';
 
@@ -49,7 +49,7 @@ hostile.after(async () => { await rm(tmp, { recursive: true, force: true }); });
 async function grade(pitId: string, entries: ZipEntrySpec[]) {
   const zip = path.join(tmp, `${pitId}-${Math.random().toString(36).slice(2)}.zip`);
   await writeZip(zip, entries);
-  return gradeSubmission({ zipFile: zip }, pitId, { config: config(), log: silentLogger });
+  return gradeById({ zipFile: zip }, pitId, { config: config(), log: silentLogger });
 }
 
 const wrongSolution = { name: 'solution.mjs', data: 'export const answer = () => 41;\nexport const double = (n) => n * 2;\n' };
@@ -83,7 +83,7 @@ hostile('System.exit(0) in a static initializer scores 0', async () => {
   await writeFile(file, source.replace(/(class BankAccount[^{]*\{)/, '$1\n    static { System.exit(0); }\n'));
   const zip = path.join(tmp, 'exit-in-static.zip');
   await zipDirectory(dir, zip);
-  const { result } = await gradeSubmission({ zipFile: zip }, 'java-javac-bankaccount-v1', { config: config(), log: silentLogger });
+  const { result } = await gradeById({ zipFile: zip }, 'java-javac-bankaccount-v1', { config: config(), log: silentLogger });
   assert.is(result.status, 'DONE');
   assert.is(result.score, 0);
 });
@@ -149,7 +149,7 @@ hostile('a corrupt file and a non-ZIP end ERROR INVALID_SUBMISSION', async () =>
   for (const data of [Buffer.from('PK\u0003\u0004 this is not really a zip'), Buffer.from('hello, I am a text file')]) {
     const file = path.join(tmp, 'bad.zip');
     await writeFile(file, data);
-    const { result } = await gradeSubmission({ zipFile: file }, 'node-forge', { config: config(), log: silentLogger });
+    const { result } = await gradeById({ zipFile: file }, 'node-forge', { config: config(), log: silentLogger });
     assert.equal([result.status, result.outcome], ['ERROR', 'INVALID_SUBMISSION']);
   }
 });

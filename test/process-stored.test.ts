@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
 import { transientError } from '../src/errors.js';
-import { runSubmission } from '../src/grading/run-submission.js';
+import { runSubmission } from '../src/submissions/run.js';
 import { silentLogger } from '../src/log.js';
 import { rejection } from './helpers/assert.js';
 import { runCli, repoRoot } from './helpers/cli.js';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsQueue } from '../src/aws/queue.js';
+import { createSqsQueue } from '../src/aws/sqs-queue.js';
 import { openReprocessDeps, reprocess, type ReprocessArgs, type ReprocessDeps } from '../src/commands/reprocess.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
@@ -18,7 +18,7 @@ import { createSubmissions, type Submissions } from '../src/db/submissions.js';
 import { zipDirectory } from './helpers/zip.js';
 import postgres from 'postgres';
 import { RunnerError } from '../src/errors.js';
-import type { ReprocessRepository, SelectedSubmission } from '../src/grading/reprocess.js';
+import type { ReprocessRepository, SelectedSubmission } from '../src/submissions/reprocess.js';
 import { silentLogger } from '../src/log.js';
 
 const reprocessSuite = suite('reprocess');

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Storage, parseS3Url } from '../src/aws/s3-storage.js';
+import { createS3Storage, parseS3Url } from '../src/storage/s3.js';
 import { localS3, type LocalS3 } from './helpers/s3.js';
 import { rejection } from './helpers/assert.js';
 

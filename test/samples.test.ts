@@ -5,8 +5,9 @@ import { execa, parseCommandString } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { installDir } from '../src/config.js';
-import { readReports, testId } from '../src/grading/junit.js';
-import { applyTemplate, loadPit } from '../src/grading/pit.js';
+import { readReports, testId } from '../src/grading/reports.js';
+import { loadPit } from '../src/pits/load.js';
+import { applyTemplate } from '../src/grading/template.js';
 import type { TestResult } from '../src/grading/types.js';
 
 // Until the pipeline grades them end to end, each sample's own test command is run by hand, the way

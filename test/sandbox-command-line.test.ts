@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCommandLine } from '../src/grading/command-line.js';
+import { parseCommandLine } from '../src/sandbox/command-line.js';
 import type { RunnerError } from '../src/errors.js';
 
 const commandLine = suite('command-line');

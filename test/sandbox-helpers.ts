@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { CappedLog } from '../src/grading/capped-log.js';
-import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult, type SandboxRun } from '../src/grading/sandbox.js';
-import { processesOf } from '../src/grading/sandbox-processes.js';
-import type { SandboxLimits } from '../src/grading/types.js';
+import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult, type SandboxRun } from '../src/sandbox/index.js';
+import { processesOf } from '../src/sandbox/processes.js';
+import type { SandboxLimits } from '../src/sandbox/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 
 // Not the default 10001: other suites' sandboxes sweep that uid machine-wide, and one uid serves one runner at a time.
@@ -30,7 +30,7 @@ export function sandboxFixture(options: Partial<SandboxOptions> = {}) {
     return dir;
   }
 
-  async function runIn(dir: string, command: string, run: Partial<SandboxRun> = {}): Promise<Ran> {
+  async function runIn(dir: string, command: string, run: Partial<Omit<SandboxRun, 'output'>> & { output?: CappedLog } = {}): Promise<Ran> {
     const output = run.output ?? new CappedLog(256 * 1024);
     const result = await sandbox.run({
       command, shell: true, cwd: dir, env: {}, timeoutMs: 10_000, limits, network: false, output, maxOutputBytes: 64 * 1024 * 1024, ...run,
@@ -39,7 +39,7 @@ export function sandboxFixture(options: Partial<SandboxOptions> = {}) {
   }
 
   /** One whole submission: workspace, one command, cleanup (whatever happened). */
-  async function run(command: string, files: Record<string, string> = {}, run: Partial<SandboxRun> = {}): Promise<Ran> {
+  async function run(command: string, files: Record<string, string> = {}, run: Partial<Omit<SandboxRun, 'output'>> & { output?: CappedLog } = {}): Promise<Ran> {
     const dir = await workspace(files);
     try {
       return await runIn(dir, command, run);

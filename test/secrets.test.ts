@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { redactUrl, resolveDatabaseUrl } from '../src/aws/secrets.js';
+import { resolveDatabaseUrl } from '../src/aws/secrets.js';
+import { redactUrl } from '../src/log.js';
 import { captureLog } from './helpers/capture-log.js';
 import { rejection } from './helpers/assert.js';
 

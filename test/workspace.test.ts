@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RunnerError } from '../src/errors.js';
-import { unpackSubmission, type ZipLimits } from '../src/grading/workspace.js';
+import { unpackSubmission, type ZipLimits } from '../src/grading/unpack.js';
 import { buildZip, writeZip, type ZipEntrySpec } from './helpers/zip.js';
 
 const limits: ZipLimits = { maxEntries: 100, maxUnpackedBytes: 10 * 1048576, maxCompressionRatio: 200 };

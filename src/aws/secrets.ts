@@ -2,11 +2,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { RunnerError, isTransient, transientError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { redactUrl } from '../db/connection.js';
-
-/** One masking rule for database URLs, shared with the database module. */
-export { redactUrl };
+import { redactUrl, type Logger } from '../log.js';
 
 /** The JSON Secrets Manager keeps for an RDS-managed credential (extra fields ignored). */
 const rdsSecret = z.object({

@@ -1,24 +1,12 @@
-import path from 'node:path';
-import { createS3Client, createSecretsClient } from '../aws/clients.js';
-import { createS3Storage, parseS3Url } from '../aws/s3-storage.js';
+import { createSecretsClient } from '../aws/clients.js';
 import { resolveDatabaseUrl } from '../aws/secrets.js';
 import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/connection.js';
 import { createSubmissions } from '../db/submissions.js';
 import type { Logger } from '../log.js';
-import { createFileStorage } from '../grading/file-storage.js';
-import type { SubmissionDeps } from '../grading/run-submission.js';
-import type { SubmissionStorage } from '../grading/types.js';
-
-/** STORAGE_URL → the storage it names (a local folder or an S3 bucket) and how to let go of it. */
-export function openStorage(config: Config): { storage: SubmissionStorage; close(): void } {
-  if (config.storageUrl.startsWith('s3://')) {
-    const client = createS3Client(config);
-    return { storage: createS3Storage({ client, ...parseS3Url(config.storageUrl) }), close: () => client.destroy() };
-  }
-  // file:///abs/dir, or file://relative/dir resolved from the working directory
-  return { storage: createFileStorage(path.resolve(config.storageUrl.slice('file://'.length))), close: () => undefined };
-}
+import { openStorage } from '../storage/index.js';
+import type { SubmissionDeps } from '../submissions/run.js';
+import type { SubmissionStorage } from '../ports.js';
 
 /**
  * The database the config names: DATABASE_URL, else the DATABASE_SECRET_ID secret (resolved here,
@@ -36,7 +24,7 @@ export async function openDatabaseFromConfig(config: Config, log: Logger): Promi
 
 /** Everything `runSubmission` needs, opened from the config; `close()` releases it. */
 export async function openSubmissionDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<SubmissionDeps & { database: Database; close(): Promise<void> }> {
-  const { storage, close: closeStorage } = openStorage(config);
+  const { storage, close: closeStorage } = await openStorage(config);
   const database = await openDatabaseFromConfig(config, log).catch((err: unknown) => {
     closeStorage();
     throw err;

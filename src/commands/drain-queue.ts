@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { createSqsClient } from '../aws/clients.js';
-import { createSqsQueue } from '../aws/queue.js';
+import { createSqsQueue } from '../aws/sqs-queue.js';
 import { requireSettings, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
-import { drainQueue, type DrainSummary } from '../queue/drain.js';
-import type { Queue } from '../queue/types.js';
-import { SANDBOX_POOL_SIZE } from '../grading/sandbox.js';
+import { drainQueue, type DrainSummary } from '../queue/consumer.js';
+import type { Queue } from '../ports.js';
+import { SANDBOX_POOL_SIZE } from '../sandbox/index.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
 

@@ -3,11 +3,12 @@ import type { CommandModule } from 'yargs';
 import type { Config } from '../config.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { displayPath, PIT_ID_PATTERN } from '../grading/pit.js';
-import { completeAnswers, createPit, formatSummary, type NewPitAnswers } from '../grading/pit-new.js';
-import { promptNewPit } from '../grading/pit-prompt.js';
-import { validatePits } from '../grading/pit-validate.js';
-import { verifyPit, type GradeFn } from '../grading/pit-verify.js';
+import { displayPath } from '../paths.js';
+import { PIT_ID_PATTERN } from '../pits/load.js';
+import { completeAnswers, createPit, formatSummary, type NewPitAnswers } from '../pits/new.js';
+import { promptNewPit } from '../pits/prompt.js';
+import { validatePits } from '../pits/validate.js';
+import { verifyPit, type GradeFn } from '../pits/verify.js';
 import { handler } from './context.js';
 
 interface PitArgs { pitsDir?: string }

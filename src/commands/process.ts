@@ -5,9 +5,9 @@ import type { Config } from '../config.js';
 import { EXIT, RunnerError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { gradeSubmission, type Graded } from '../grading/pipeline.js';
-import { loadPit, PIT_ID_PATTERN } from '../grading/pit.js';
-import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
-import { parseMessage, processMessage } from '../grading/message.js';
+import { loadPit, PIT_ID_PATTERN } from '../pits/load.js';
+import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
+import { parseMessage, processMessage } from '../submissions/message.js';
 import { isUuid } from '../ids.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
@@ -25,11 +25,11 @@ interface ProcessArgs {
 /** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
 export async function processLocal(args: { zip: string; pit: string; out?: string }, deps: { config: Config; log: Logger; signal?: AbortSignal }): Promise<Graded> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
-  await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
+  const pit = await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
     throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
   });
   const source = info.isDirectory() ? { dir: args.zip } : { zipFile: args.zip };
-  const graded = await gradeSubmission(source, args.pit, deps);
+  const graded = await gradeSubmission(source, pit, deps);
   if (args.out) {
     await mkdir(args.out, { recursive: true });
     await writeFile(path.join(args.out, 'run.log'), graded.log);

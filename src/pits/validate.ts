@@ -5,9 +5,10 @@ import { execa } from 'execa';
 import { parse } from 'shell-quote';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { assertPitId, loadPit } from './pit.js';
-import { MAVEN_OFFLINE_REPO } from './pit-skeleton.js';
-import type { PitConfig } from './types.js';
+import { exists } from '../paths.js';
+import { assertPitId, loadPit } from './load.js';
+import { MAVEN_OFFLINE_REPO } from './skeleton.js';
+import type { PitConfig } from '../grading/types.js';
 
 export interface PitReport { pitId: string; problems: string[]; warnings: string[] }
 
@@ -113,8 +114,4 @@ async function onPath(program: string): Promise<boolean> {
     if (await access(path.join(dir, program), constants.X_OK).then(() => true, () => false)) return true;
   }
   return false;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
 }

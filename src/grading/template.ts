@@ -1,6 +1,7 @@
 import { copyFile, lstat, mkdir, readdir, readlink, rm, symlink, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
+import { exists } from '../paths.js';
 import type { PitConfig } from './types.js';
 
 /**
@@ -39,8 +40,4 @@ async function overlay(from: string, to: string): Promise<void> {
       await symlink(await readlink(source), target);
     }
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return lstat(file).then(() => true, () => false);
 }

@@ -3,7 +3,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RunnerError, isTransient, transientError } from '../errors.js';
-import type { SubmissionStorage } from '../grading/types.js';
+import type { SubmissionStorage } from '../ports.js';
 import { logKeyFor } from '../ids.js';
 
 export interface S3StorageOptions {

@@ -1,19 +1,10 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { quote } from 'shell-quote';
-import type { SandboxLimits } from './types.js';
-import { dataLimitBytes } from './sandbox-env.js';
+import { isInside } from '../paths.js';
+import type { SandboxLimits, SandboxMode } from './types.js';
+import { dataLimitBytes } from './env.js';
 
-/**
- * How tests are started, strongest first:
- * - `namespaces`: root that may create namespaces (laptop, EC2, CI): own PID, mount and network
- *   namespaces, a separate uid, limits. The PID namespace dies with its init, taking every
- *   forked, setsid'd or daemonized process along.
- * - `uid`: root without CAP_SYS_ADMIN (Fargate): separate uid and limits; the process tree is
- *   killed by process group plus a sweep of the uid's processes; network and /tmp stay reachable.
- * - `self`: not root: the runner's own uid, limits, process-group kill. Secrets are not protected.
- */
-export type SandboxMode = 'namespaces' | 'uid' | 'self';
 
 export interface WrapOptions {
   mode: SandboxMode;
@@ -98,11 +89,6 @@ function isDirectory(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 const q = (arg: string) => quote([arg]);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PIT_ID_PATTERN } from './pit.js';
-import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from './run-submission.js';
-import type { ResultsStore } from './types.js';
+import { PIT_ID_PATTERN } from '../pits/load.js';
+import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from './run.js';
+import type { ResultsStore } from '../ports.js';
 
 /** A queue message body (the API's): untrusted; unknown fields are ignored. */
 const messageSchema = z.object({

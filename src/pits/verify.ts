@@ -1,20 +1,18 @@
-import { mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
+import type { GradeDeps, Graded, SubmissionSource } from '../grading/pipeline.js';
+import { testId } from '../grading/reports.js';
+import type { GradeResult, PitConfig } from '../grading/types.js';
 import type { Logger } from '../log.js';
-import { loadPit, parsePitFile } from './pit.js';
-import type { GradeResult, TestResult } from './types.js';
+import type { Sandbox } from '../sandbox/index.js';
+import { loadPit, parsePitFile } from './load.js';
 
-/** The pipeline's entry point (src/grading/pipeline.ts), passed in so verify depends on its shape only. */
-export type GradeFn = (
-  source: { zipFile: string } | { dir: string },
-  pitId: string,
-  deps: { config: Config; log: Logger; signal?: AbortSignal },
-) => Promise<{ result: GradeResult; log: Buffer }>;
+/** The pipeline's entry point (`gradeSubmission`), passed in so tests can stand in for it. */
+export type GradeFn = (source: SubmissionSource, pit: PitConfig, deps: GradeDeps) => Promise<Graded>;
 
-export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signal?: AbortSignal }
+export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signal?: AbortSignal; sandbox?: Sandbox }
 
 export interface Verification {
   pitId: string;
@@ -29,8 +27,6 @@ export interface Verification {
   log: Buffer;
 }
 
-export const testId = (test: Pick<TestResult, 'classname' | 'name'>) => `${test.classname}#${test.name}`;
-
 /**
  * Grades the reference solution through the real pipeline. Anything below 100 fails; otherwise the
  * sorted test ids and the measured duration are written to the config (unless `check`).
@@ -43,7 +39,9 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const source = kind.isDirectory() ? { dir: path.resolve(options.solution) } : { zipFile: path.resolve(options.solution) };
 
   const raw = await readFile(pit.configFile, 'utf8');
-  const { result, log } = await gradeWithoutExpectations(raw, pitId, pit.template, source, deps);
+  // Recorded expectations must not shape the run that re-records them (a new test would be ignored as unexpected).
+  const { expectedTests: _tests, weights: _weights, ...withoutExpectations } = pit;
+  const { result, log } = await deps.grade(source, withoutExpectations, { config: deps.config, log: deps.log, ...(deps.signal && { signal: deps.signal }), ...(deps.sandbox && { sandbox: deps.sandbox }) });
   const testIds = [...new Set(result.tests.map(testId))].sort();
   const durationMs = Math.max(1, result.timings.executeMs);
   const problems = gradeProblems(result);
@@ -58,23 +56,6 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   if (ok && !options.check) await recordExpectations(pit.configFile, raw, testIds, durationMs);
   deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score }, 'PIT verified');
   return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
-}
-
-/**
- * Recorded expectations must not shape the run that re-records them (a new test would be ignored as
- * unexpected), so the solution is graded against a scratch copy of the config without them; the
- * template is linked in under its default name.
- */
-async function gradeWithoutExpectations(raw: string, pitId: string, template: string | undefined, source: Parameters<GradeFn>[0], deps: VerifyDeps) {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'pit-verify-'));
-  try {
-    const { expectedTests, weights, template: _template, ...rest } = JSON.parse(raw) as Record<string, unknown>;
-    await writeFile(path.join(scratch, `${pitId}.json`), JSON.stringify(rest));
-    if (template) await symlink(template, path.join(scratch, pitId));
-    return await deps.grade(source, pitId, { config: { ...deps.config, pitsDir: scratch }, log: deps.log, ...(deps.signal && { signal: deps.signal }) });
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
 }
 
 function gradeProblems(result: GradeResult): string[] {

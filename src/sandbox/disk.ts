@@ -1,7 +1,8 @@
 import { chmod, lchown, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
-import { sandboxDirs } from './sandbox-env.js';
+import { firstClosedAncestor } from '../paths.js';
+import { sandboxDirs } from './env.js';
 
 /** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
 const MIN_ENTRY_BYTES = 4096;
@@ -44,12 +45,9 @@ export async function handOver(workspace: string, owner: { uid: number; gid: num
 }
 
 async function assertTraversable(dir: string): Promise<void> {
-  for (let current = dir; ; current = path.dirname(current)) {
-    const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) {
-      throw new RunnerError('CONFIG', `the sandbox user cannot reach workspaces under ${dir}: ${current} is not traversable by others (chmod o+x, or set RUNNER_WORK_DIR elsewhere)`);
-    }
-    if (current === path.dirname(current)) return;
+  const closed = await firstClosedAncestor(dir);
+  if (closed) {
+    throw new RunnerError('CONFIG', `the sandbox user cannot reach workspaces under ${dir}: ${closed} is not traversable by others (chmod o+x, or set RUNNER_WORK_DIR elsewhere)`);
   }
 }
 

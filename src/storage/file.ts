@@ -4,7 +4,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RunnerError } from '../errors.js';
 import { logKeyFor } from '../ids.js';
-import type { SubmissionStorage } from './types.js';
+import { isInside } from '../paths.js';
+import type { SubmissionStorage } from '../ports.js';
 
 /** Submissions and logs in a local folder: the laptop default (`STORAGE_URL=file://dir`). */
 export function createFileStorage(root: string): SubmissionStorage {
@@ -12,7 +13,7 @@ export function createFileStorage(root: string): SubmissionStorage {
   // Keys come from queue messages and rows: untrusted. They must name a file inside the root.
   const inside = (key: string) => {
     const file = path.resolve(base, key);
-    if (!file.startsWith(base + path.sep)) throw new RunnerError('SUBMISSION_NOT_FOUND', `storage key ${JSON.stringify(key)} is outside the storage folder`);
+    if (file === base || !isInside(file, base)) throw new RunnerError('SUBMISSION_NOT_FOUND', `storage key ${JSON.stringify(key)} is outside the storage folder`);
     return file;
   };
   return {

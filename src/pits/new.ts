@@ -2,9 +2,10 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnerError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { assertPitId, displayPath, loadPit, parsePitFile, type PitFile } from './pit.js';
-import { buildToolDefaults, LANGUAGE_BUILD_TOOL } from './pit-skeleton.js';
-import { commandProblems } from './pit-validate.js';
+import { displayPath, exists } from '../paths.js';
+import { assertPitId, loadPit, parsePitFile, type PitFile } from './load.js';
+import { buildToolDefaults, LANGUAGE_BUILD_TOOL } from './skeleton.js';
+import { commandProblems } from './validate.js';
 
 export const KNOWN_LANGUAGES = Object.keys(LANGUAGE_BUILD_TOOL);
 
@@ -65,7 +66,7 @@ export function configPath(pitsDir: string, pitId: string): string {
 }
 
 export async function pitExists(pitsDir: string, pitId: string): Promise<boolean> {
-  return access(configPath(pitsDir, pitId)).then(() => true, () => false);
+  return exists(configPath(pitsDir, pitId));
 }
 
 /**

@@ -3,12 +3,12 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
-import type { SandboxResult, SandboxRun } from './sandbox.js';
-import { diskUsage } from './sandbox-disk.js';
-import { sandboxEnvironment } from './sandbox-env.js';
-import { killAllOf, killQuietly } from './sandbox-processes.js';
-import { outputScanner } from './sandbox-signs.js';
-import { wrapCommand, type SandboxMode } from './sandbox-wrapper.js';
+import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
+import { diskUsage } from './disk.js';
+import { sandboxEnvironment } from './env.js';
+import { killAllOf, killQuietly } from './processes.js';
+import { outputScanner } from './signs.js';
+import { wrapCommand } from './wrapper.js';
 
 export interface RunContext {
   mode: SandboxMode;

@@ -3,71 +3,35 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CappedLog } from './capped-log.js';
-import type { SandboxLimits } from './types.js';
-import { handOver, removeFilesOf, removeTree } from './sandbox-disk.js';
-import { killAllOf } from './sandbox-processes.js';
-import { runCommand } from './sandbox-run.js';
-import { hideable, isInside, loopbackUp, wrapCommand, type SandboxMode } from './sandbox-wrapper.js';
+import type { Sandbox, SandboxOptions } from './types.js';
+import { handOver, removeFilesOf, removeTree } from './disk.js';
+import { killAllOf } from './processes.js';
+import { runCommand } from './run.js';
+import { isInside } from '../paths.js';
+import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
+import type { SandboxMode } from './types.js';
 
-export type { SandboxMode };
-
-export interface SandboxRun {
-  command: string;
-  shell: boolean;                   // true: /bin/sh -c command; false: parsed into an argument vector
-  cwd: string;                      // inside a prepared workspace
-  env: Record<string, string>;      // the PIT's environment, on top of the sandbox's allow-list
-  timeoutMs: number;
-  limits: SandboxLimits;
-  network: boolean;
-  output: CappedLog;
-  maxOutputBytes: number;           // output beyond this kills the run (outputLimited)
-  signal?: AbortSignal;
-}
-
-export interface SandboxResult {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;                // wall clock, or the CPU-seconds limit (SIGXCPU)
-  aborted: boolean;
-  memoryLimited: boolean;
-  outputLimited: boolean;
-  diskLimited: boolean;
-  durationMs: number;
-}
-
-export interface Sandbox {
-  /** True when tests run as a separate uid (the runner is root). */
-  readonly isolated: boolean;
-  prepare(workspace: string): Promise<void>;
-  /** Never throws for what the student does; throws RunnerError STOPPED when `signal` aborts, after killing everything. */
-  run(run: SandboxRun): Promise<SandboxResult>;
-  /** Kills every remaining process of the sandbox, deletes the workspace and the sandbox's temporary files. */
-  cleanup(workspace: string): Promise<void>;
-}
-
-export interface SandboxOptions {
-  uid: number;                      // RUNNER_SANDBOX_UID: the first of this runner's sandbox uids
-  gid: number;                      // RUNNER_SANDBOX_GID: the first of its gids
-  /** uids (and gids) uid…uid+poolSize-1 are this runner's: one per submission graded at once. */
-  poolSize?: number;
-  workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
-  /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
-  hide?: string[];
-  /** Force a weaker mode than the machine allows (tests of the Fargate path). */
-  mode?: SandboxMode;
-}
+export type { Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
 
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 /** Sandbox uids per runner: the most submissions one runner may grade at once. */
 export const SANDBOX_POOL_SIZE = 16;
 
+type Owner = { uid: number; gid: number };
+// Each prepared workspace leases its own uid/gid: a run's cleanup sweeps every process of its uid, so
+// submissions graded at once must never share one (nor their process limit or files). The uids are
+// the machine's, so the table is the process's: every sandbox of the same uid range shares it.
+const leaseTables = new Map<number, Map<string, Owner>>();
+function leaseTableOf(firstUid: number): Map<string, Owner> {
+  let table = leaseTables.get(firstUid);
+  if (!table) leaseTables.set(firstUid, (table = new Map()));
+  return table;
+}
+
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
   const modeReady = detectMode(options, isRoot, log);
-  // Each prepared workspace leases its own uid/gid: a run's cleanup sweeps every process of its
-  // uid, so submissions graded at once must never share one (nor their process limit or files).
-  const leases = new Map<string, { uid: number; gid: number }>();
+  const leases = leaseTableOf(options.uid);
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
     for (let slot = 0; slot < (options.poolSize ?? SANDBOX_POOL_SIZE); slot++) {

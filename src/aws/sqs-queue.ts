@@ -6,9 +6,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RunnerError, toRunnerError } from '../errors.js';
-import type { Queue } from '../queue/types.js';
+import type { Queue } from '../ports.js';
 
-export type { Queue, ReceivedMessage } from '../queue/types.js';
+export type { Queue, ReceivedMessage } from '../ports.js';
 
 /** The Queue over SQS: long polls, receive counts, batches of ten. */
 export function createSqsQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): Queue {

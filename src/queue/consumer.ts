@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { processMessageBody } from '../grading/message.js';
-import type { SubmissionDeps, SubmissionOutcome } from '../grading/run-submission.js';
-import type { Queue, ReceivedMessage } from './types.js';
+import { processMessageBody } from '../submissions/message.js';
+import type { SubmissionDeps, SubmissionOutcome } from '../submissions/run.js';
+import type { Queue, ReceivedMessage } from '../ports.js';
 
 export interface DrainOptions {
   queue: Queue;

@@ -4,9 +4,11 @@ import type { Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, gradeSubmission, type Graded } from './pipeline.js';
-import type { Sandbox } from './sandbox.js';
-import type { GradeResult, ResultsStore, SubmissionStorage } from './types.js';
+import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.js';
+import type { Sandbox } from '../sandbox/index.js';
+import { loadPit } from '../pits/load.js';
+import type { GradeResult } from '../grading/types.js';
+import type { ResultsStore, SubmissionStorage } from '../ports.js';
 
 export interface SubmissionDeps {
   config: Config;
@@ -73,7 +75,7 @@ async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDep
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
-    const graded = await gradeSubmission({ zipFile }, pitId, deps);
+    const graded = await gradeSubmission({ zipFile }, await loadPit(config.pitsDir, pitId), deps);
     graded.result.timings.fetchMs = fetchMs;
     return graded;
   } finally {

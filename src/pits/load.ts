@@ -2,9 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { RunnerError } from '../errors.js';
-import type { PitConfig, SandboxLimits } from './types.js';
-
-export { applyTemplate } from './pit-template.js';
+import { displayPath, isInside } from '../paths.js';
+import type { PitConfig } from '../grading/types.js';
+import type { SandboxLimits } from '../sandbox/types.js';
 
 export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
@@ -124,16 +124,10 @@ async function resolveTemplate(root: string, pitId: string, configured: string |
   const folder = path.resolve(root, configured ?? pitId);
   const isDir = await stat(folder).then((s) => s.isDirectory(), () => false);
   if (configured === undefined) return isDir ? folder : undefined;
-  const relative = path.relative(root, folder);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+  if (folder === root || !isInside(folder, root)) {
     throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: template: must be a folder inside ${root}`);
   }
   if (!isDir) throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: template: no folder ${folder}`);
   return folder;
 }
 
-/** Relative to the working directory when inside it (as instructors type it), else absolute. */
-export function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
-}

@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { usageError } from '../errors.js';
-import { displayPath, PIT_ID_PATTERN } from './pit.js';
-import { answerWarnings, configPath, defaultAnswers, pitExists, type NewPitAnswers } from './pit-new.js';
-import { LANGUAGE_BUILD_TOOL } from './pit-skeleton.js';
+import { displayPath } from '../paths.js';
+import { PIT_ID_PATTERN } from './load.js';
+import { answerWarnings, configPath, defaultAnswers, pitExists, type NewPitAnswers } from './new.js';
+import { LANGUAGE_BUILD_TOOL } from './skeleton.js';
 
 export interface PromptIo { input: Readable; output: Writable }
 

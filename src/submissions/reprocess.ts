@@ -1,7 +1,7 @@
 import { toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SubmissionOutcome } from './run-submission.js';
-import type { SubmissionStatus } from './types.js';
+import type { SubmissionOutcome } from './run.js';
+import type { SubmissionStatus } from '../grading/types.js';
 
 /** Which past submissions to reprocess: ids, or any mix of the other filters. */
 export interface ReprocessSelection {

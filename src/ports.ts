@@ -1,0 +1,60 @@
+/**
+ * The ports: what the use cases need from the outside world. Adapters implement them (storage/, db/,
+ * aws/); only the composition root chooses which.
+ */
+import type { GradeResult, SubmissionStatus } from './grading/types.js';
+
+/** Where submission ZIPs come from and logs go: a local folder or S3. */
+export interface SubmissionStorage {
+  /** Human-readable location, e.g. "s3://bucket/prefix" (no secrets). */
+  readonly location: string;
+  /**
+   * Streams the object at `key` to `destFile`. Throws RunnerError SUBMISSION_NOT_FOUND when it does
+   * not exist, INVALID_SUBMISSION when larger than `maxBytes`, TRANSIENT on a retryable fault.
+   */
+  download(key: string, destFile: string, maxBytes: number): Promise<{ bytes: number }>;
+  /** Stores the capped log at `logs/<submissionId>/run.log` and returns that key. */
+  putLog(submissionId: string, body: Buffer): Promise<string>;
+}
+
+/** A submission row as the pipeline sees it (the db repository maps columns to this). */
+export interface SubmissionRecord {
+  id: string;
+  userId: string | null;
+  pitId: string;
+  fileKey: string;
+  status: SubmissionStatus;
+  attempt: number;
+}
+
+/** The results store: the db repository implements it; the pipeline depends only on this. */
+export interface ResultsStore {
+  /** RUNNING + attempt+1, fenced; null when the row does not exist; `skipped` when already final and not forced. */
+  claim(id: string, options?: { force?: boolean }): Promise<
+    | { claimed: true; attempt: number; submission: SubmissionRecord; previousStatus: SubmissionStatus }
+    | { claimed: false; reason: 'missing' | 'final'; status?: SubmissionStatus }>;
+  /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
+  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null): Promise<boolean>;
+  /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */
+  release(id: string, attempt: number, to?: SubmissionStatus): Promise<boolean>;
+}
+
+/** One received queue message. */
+export interface ReceivedMessage {
+  id: string;
+  receiptHandle: string;
+  body: string;
+  /** 1 on the first delivery; past the queue's maxReceiveCount SQS moves the message to the DLQ. */
+  receiveCount: number;
+}
+
+/** The few queue calls the runner makes: SQS in production (src/aws/queue.ts), a fake in tests and benchmarks. */
+export interface Queue {
+  readonly url: string;
+  /** `visibilitySeconds`: how long received messages stay hidden before the first heartbeat renews it. */
+  receive(options: { max: number; waitSeconds: number; visibilitySeconds?: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
+  delete(receiptHandle: string): Promise<void>;
+  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  /** Sends in batches of ten (the SQS limit); throws TRANSIENT naming how many failed. */
+  sendBatch(bodies: string[]): Promise<{ sent: number }>;
+}
