@@ -26,7 +26,7 @@ RUN mkdir -p /usr/share/man/man1 \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java \
-      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest util-linux tini \
+      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux tini \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 # The sandbox user the student's code runs as: fixed uid/gid (RUNNER_SANDBOX_UID/GID), no login, no home.

@@ -17,6 +17,7 @@ const commands: Record<string, { command: string; describe: string; load(): Prom
   migrate: { command: 'migrate [action]', describe: 'apply pending SQL migrations; `migrate status` exits 3 unless up to date', load: async () => (await import('./commands/migrate.js')).migrateCommand },
   reprocess: { command: 'reprocess', describe: 'select past submissions and re-enqueue them or grade them here', load: async () => (await import('./commands/reprocess.js')).reprocessCommand },
   shell: { command: 'shell', describe: 'a REPL with config, sql, s3, sqs and ecs in scope; without a terminal (ECS), --hold keeps the task alive for ECS Exec', load: async () => (await import('./commands/shell.js')).shellCommand },
+  stats: { command: 'stats', describe: 'how a PIT went: counts by status and outcome, score histogram, tests failed most often, errors', load: async () => (await import('./commands/stats.js')).statsCommand },
   pit: { command: 'pit <command>', describe: 'PIT tooling for instructors: new, validate, verify', load: async () => (await import('./commands/pit.js')).pitCommand },
   dispatch: { command: 'dispatch [command..]', describe: 'run a pit-runner command as an ECS task, stream its logs, exit with its exit code', load: async () => (await import('./commands/dispatch.js')).dispatchCommand },
 };
@@ -67,9 +68,12 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     const error = toRunnerError(err);
-    const { createLogger } = await import('./log.js');
-    const level = error.exitCode === EXIT.USAGE ? 'warn' : 'error';
-    createLogger()[level]({ code: error.code, retryable: error.retryable, ...error.details, cause: describeCause(error.cause) }, error.message);
+    // At a terminal a person reads the plain line; elsewhere the JSON line is for machines, the plain one for people.
+    if (!process.stderr.isTTY) {
+      const { createLogger } = await import('./log.js');
+      const level = error.exitCode === EXIT.USAGE ? 'warn' : 'error';
+      createLogger()[level]({ code: error.code, retryable: error.retryable, ...error.details, cause: describeCause(error.cause) }, error.message);
+    }
     process.stderr.write(`pit-runner: ${error.message}\n`);
     return error.exitCode;
   }

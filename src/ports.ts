@@ -2,7 +2,7 @@
  * The ports: what the use cases need from the outside world. Adapters implement them (storage/, db/,
  * aws/); only the composition root chooses which.
  */
-import type { GradeResult, SubmissionStatus } from './grading/types.js';
+import type { GradeResult, StudentFeedback, SubmissionStatus } from './grading/types.js';
 
 /** Where submission ZIPs come from and logs go: a local folder or S3. */
 export interface SubmissionStorage {
@@ -34,7 +34,7 @@ export interface ResultsStore {
     | { claimed: true; attempt: number; submission: SubmissionRecord; previousStatus: SubmissionStatus }
     | { claimed: false; reason: 'missing' | 'final'; status?: SubmissionStatus }>;
   /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
-  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null): Promise<boolean>;
+  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean>;
   /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */
   release(id: string, attempt: number, to?: SubmissionStatus): Promise<boolean>;
 }

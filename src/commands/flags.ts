@@ -1,3 +1,4 @@
+import { usageError } from '../errors.js';
 import { pitIdProblem } from '../pits/load.js';
 import { SANDBOX_POOL_SIZE } from '../sandbox/types.js';
 
@@ -21,4 +22,11 @@ export function checkPitId(flag: string, value: string | undefined): void {
 /** "a, b,,c" → ['a', 'b', 'c']; also flattens repeated flags (`--x a --x b,c`). */
 export function commaList(values: string | Array<string | number> | undefined): string[] {
   return [values ?? []].flat().flatMap((value) => String(value).split(',')).map((item) => item.trim()).filter(Boolean);
+}
+
+/** An ISO 8601 date or date-time, or a usage error naming the flag. */
+export function parseDateFlag(flag: string, text: string): Date {
+  const value = new Date(text);
+  if (Number.isNaN(value.getTime())) throw usageError(`${flag}: "${text}" is not a date (e.g. 2025-03-01 or 2025-03-01T12:00:00Z)`);
+  return value;
 }

@@ -10,6 +10,9 @@ import type { Sandbox } from '../sandbox/index.js';
 import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import { parseMessage, processMessage } from '../submissions/message.js';
 import { isUuid } from '../ids.js';
+import type { PitConfig } from '../grading/types.js';
+import { formatResult, FORMATS, type Format } from '../report/formats.js';
+import { terminalReport, wantsColor } from '../report/terminal.js';
 import { handler } from './context.js';
 import { checkPitId } from './flags.js';
 
@@ -21,10 +24,12 @@ interface ProcessArgs {
   submissionId?: string;
   message?: string;
   force: boolean;
+  format?: Format;
+  json: boolean;
 }
 
 /** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
-export async function processLocal(args: { zip: string; pit: string; out?: string }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox?: Sandbox }): Promise<Graded> {
+export async function processLocal(args: { zip: string; pit: string; out?: string; format?: Format }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox?: Sandbox }): Promise<Graded & { pit: PitConfig }> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
   const pit = await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
     throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
@@ -35,8 +40,11 @@ export async function processLocal(args: { zip: string; pit: string; out?: strin
     await mkdir(args.out, { recursive: true });
     await writeFile(path.join(args.out, 'run.log'), graded.log);
     await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(graded.result, null, 2)}\n`);
+    if (args.format && args.format !== 'json') {
+      await writeFile(path.join(args.out, `result.${args.format}.${args.format === 'junit' ? 'xml' : 'json'}`), formatResult(graded.result, args.format, pit.weights));
+    }
   }
-  return graded;
+  return { ...graded, pit };
 }
 
 function parseOrUsage(body: string) {
@@ -61,6 +69,8 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
     .option('submission-id', { type: 'string', describe: 'grade the stored submission with this id' })
     .option('message', { type: 'string', describe: 'grade the submission named by this SQS message body (JSON)' })
     .option('force', { type: 'boolean', default: false, describe: 'regrade even when the submission is already final' })
+    .option('format', { choices: FORMATS, describe: 'print the result as: json (pit-runner\'s, the default off a terminal), student (what a student may see), gradescope, exercism, junit' })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON even on a terminal (--format json)' })
     .check((a) => {
       const modes = [a.zip !== undefined, a.submissionId !== undefined, a.message !== undefined].filter(Boolean).length;
       if (modes !== 1) throw new Error('give exactly one of --zip (with --pit), --submission-id, --message');
@@ -76,8 +86,11 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
     const message = args.message === undefined ? undefined : parseOrUsage(args.message);
     return ctx.scope(config, async (scope) => {
       if (args.zip !== undefined) {
-        const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out ? { out: args.out } : {}) }, { config, log: ctx.log, signal: ctx.signal, sandbox: await scope.sandbox() });
-        process.stdout.write(`${JSON.stringify(graded.result)}\n`);
+        const format = args.format ?? (args.json ? 'json' : undefined);
+        const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out && { out: args.out }), ...(format && { format }) }, { config, log: ctx.log, signal: ctx.signal, sandbox: await scope.sandbox() });
+        process.stdout.write(!format && process.stdout.isTTY
+          ? terminalReport(graded.result, { color: wantsColor(process.stdout) })
+          : formatResult(graded.result, format ?? 'json', graded.pit.weights));
         return EXIT.OK;
       }
       const deps = await scope.submissionDeps();

@@ -10,7 +10,7 @@ import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import type { SubmissionStatus } from '../grading/types.js';
 import type { Scope } from '../runtime.js';
 import { handler } from './context.js';
-import { checkConcurrency, checkPositiveInteger, commaList } from './flags.js';
+import { checkConcurrency, checkPositiveInteger, commaList, parseDateFlag } from './flags.js';
 
 export interface ReprocessArgs {
   ids?: string;
@@ -44,12 +44,7 @@ export const CONFIRM_ABOVE = 20;
 const statuses: SubmissionStatus[] = ['PENDING', 'RUNNING', 'DONE', 'ERROR'];
 
 export function parseSelection(args: ReprocessArgs): ReprocessSelection {
-  const date = (flag: string, text?: string) => {
-    if (text === undefined) return undefined;
-    const value = new Date(text);
-    if (Number.isNaN(value.getTime())) throw usageError(`${flag}: "${text}" is not a date (e.g. 2025-03-01 or 2025-03-01T12:00:00Z)`);
-    return value;
-  };
+  const date = (flag: string, text?: string) => (text === undefined ? undefined : parseDateFlag(flag, text));
   const ids = args.ids === undefined ? undefined : commaList(args.ids);
   const bad = ids?.filter((id) => !isUuid(id)) ?? [];
   if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import { usageError } from '../errors.js';
-import type { GradeResult, Outcome, SubmissionStatus } from '../grading/types.js';
+import type { GradeResult, Outcome, StudentFeedback, SubmissionStatus } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord } from '../ports.js';
 import { isUuid } from '../ids.js';
 import type { Sql } from './connection.js';
@@ -13,6 +13,8 @@ export interface SubmissionRow extends SubmissionRecord {
   outcome: Outcome | null;
   score: number | null;
   feedback: Feedback | null;
+  /** What the student may see (null for rows graded before it was stored). */
+  studentFeedback: StudentFeedback | null;
   logsS3Key: string | null;
   errorCode: string | null;
   createdAt: Date;
@@ -33,7 +35,7 @@ export interface SubmissionFilter {
 }
 
 const COLUMNS = `id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, outcome,
-  score::float8 as score, feedback, logs_s3_key as "logsS3Key", attempt, error_code as "errorCode",
+  score::float8 as score, feedback, student_feedback as "studentFeedback", logs_s3_key as "logsS3Key", attempt, error_code as "errorCode",
   created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt"`;
 
 /** The submissions table (columns are snake_case; rows come back camelCase). */
@@ -66,12 +68,13 @@ export function createSubmissions(sql: Sql) {
         : { claimed: false, reason: 'final', status: submission.status };
     },
 
-    async publish(id, attempt, result, logsKey) {
+    async publish(id, attempt, result, logsKey, student) {
       checkId(id);
       const { pitId: _pitId, status, outcome, score, ...feedback } = result;
       const rows = await sql`
         update submissions set status = ${status}, outcome = ${outcome}, score = ${score},
           feedback = ${sql.json(feedback as unknown as postgres.JSONValue)}, logs_s3_key = ${logsKey},
+          student_feedback = ${student ? sql.json(student as unknown as postgres.JSONValue) : null},
           error_code = ${result.error?.code ?? null}, finished_at = now()
         where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
         returning id`;

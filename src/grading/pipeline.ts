@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
+import { markHidden } from './feedback.js';
+import { harnessEnvironment } from './harness.js';
 import { readReports } from './reports.js';
 import { exists } from '../paths.js';
 import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
@@ -84,7 +86,7 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
       outcome: scored.outcome,
       score: scored.score,
       summary: scored.summary,
-      tests: scored.tests,
+      tests: markHidden(scored.tests, pit),
       exitCode: run.exitCode,
       timedOut: run.timedOut,
       ...(notes.length ? { notes } : {}),
@@ -144,7 +146,7 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
       command,
       shell: pit.shell,
       cwd,
-      env: pit.environment,
+      env: harnessEnvironment(pit),
       timeoutMs: Math.max(1, deadline - Date.now()),
       limits: pit.limits,
       network: pit.network,

@@ -24,6 +24,8 @@ export interface TestResult {
   status: TestStatus;
   timeMs: number;
   message?: string;
+  /** The PIT hides this test from students (it still counts in the score). */
+  hidden?: true;
 }
 
 export interface Summary { total: number; passed: number; failed: number; errors: number; skipped: number }
@@ -55,6 +57,21 @@ export interface GradeResult {
 }
 
 
+/** What a student may see of a result (built by `studentFeedback`): what the platform shows. */
+export interface StudentFeedback {
+  status: GradeResult['status'];
+  outcome: Outcome;
+  score: number;
+  summary: Summary;
+  /** Visible tests only, messages bounded. */
+  tests: Array<Pick<TestResult, 'name' | 'classname' | 'status'> & { message?: string }>;
+  /** Present when the PIT hides tests: how many there are and how many did not pass, nothing else. */
+  hidden?: { total: number; failed: number };
+  /** The runner's notes and error message, without anything that names a hidden test. */
+  notes?: string[];
+  error?: { code: string; message: string };
+}
+
 /** A loaded, validated PIT; paths are absolute. */
 export interface PitConfig {
   pitId: string;
@@ -70,6 +87,8 @@ export interface PitConfig {
   reports: string[];                  // globs relative to the project root
   expectedTests?: string[];           // "classname#name" ids
   weights?: Record<string, number>;   // by test id; default 1
+  hiddenTests?: string[];             // test id patterns (`*` wildcard) hidden from students
+  testTimeoutMs?: number;             // per-test time limit, enforced by each build tool's harness
   network: boolean;
   limits: SandboxLimits;
   configFile: string;                 // absolute path of <pitsDir>/<pitId>.json

@@ -51,6 +51,8 @@ export const pitFileSchema = z.strictObject({
   weights: z.record(z.string(), z.number().nonnegative({ error: 'expected a number ≥ 0' })).optional(),
   limits: limitsSchema.default({}),
   expectedDurationMs: positiveInt.optional(),
+  hiddenTests: z.array(text).optional(),
+  testTimeoutMs: positiveInt.optional(),
 }).superRefine((pit, ctx) => {
   if (!pit.weights || !pit.expectedTests) return;
   const expected = new Set(pit.expectedTests);
@@ -101,6 +103,8 @@ export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig
     reports: file.reports === undefined ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
     ...(file.expectedTests && { expectedTests: file.expectedTests }),
     ...(file.weights && { weights: file.weights }),
+    ...(file.hiddenTests && { hiddenTests: file.hiddenTests }),
+    ...(file.testTimeoutMs && { testTimeoutMs: file.testTimeoutMs }),
     network: file.network,
     limits: { ...defaultLimits(file.maxTimeoutMs), ...file.limits },
     configFile,

@@ -50,6 +50,9 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
   for (const file of pit.requiredFiles) {
     if (pit.template && (await exists(path.join(pit.template, file)))) report.warnings.push(`requiredFiles: ${file} is in the template, so this check never fails`);
   }
+  if (pit.testTimeoutMs && pit.buildTool === 'node' && !/--test-timeout\b/.test(pit.testCommand)) {
+    report.warnings.push(`testTimeoutMs: node's test runner reads a per-test limit only from its command line: add --test-timeout=${pit.testTimeoutMs} to testCommand`);
+  }
   if (!pit.expectedTests) report.warnings.push('no expectedTests: run `pit verify` so that a test that never ran counts as failed');
   if (deps.timeoutMs !== undefined && pit.maxTimeoutMs > deps.timeoutMs) report.warnings.push(`maxTimeoutMs ${pit.maxTimeoutMs} is capped at RUNNER_TIMEOUT_MS ${deps.timeoutMs}`);
   if (pit.buildTool === 'maven') report.problems.push(...(await mavenProblems(pit, deps)));

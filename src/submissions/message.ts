@@ -61,7 +61,7 @@ function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Lo
       }
       return claim;
     },
-    publish: (id, attempt, result, logsKey) => store.publish(id, attempt, result, logsKey),
+    publish: (id, attempt, result, logsKey, student) => store.publish(id, attempt, result, logsKey, student),
     release: (id, attempt, to) => store.release(id, attempt, to),
   };
 }

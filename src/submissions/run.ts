@@ -7,6 +7,7 @@ import { withRetry } from '../retry.js';
 import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
+import { studentFeedback } from '../grading/feedback.js';
 import type { GradeResult } from '../grading/types.js';
 import type { ResultsStore, SubmissionStorage } from '../ports.js';
 
@@ -46,7 +47,7 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   try {
     const graded = await fetchAndGrade(submission.fileKey, submission.pitId, { ...deps, log }, config);
     const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log), log);
-    const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey), log);
+    const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, studentFeedback(graded.result)), log);
     const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
     if (published) log.info(fields, 'published');
     else log.warn(fields, 'a newer attempt owns this submission: result not written');

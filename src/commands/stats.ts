@@ -1,0 +1,52 @@
+import type { CommandModule } from 'yargs';
+import { pitStats, type PitStats, type StatsFilter } from '../db/stats.js';
+import { EXIT } from '../errors.js';
+import { handler } from './context.js';
+import { checkPitId, parseDateFlag } from './flags.js';
+
+interface StatsArgs { pit?: string; since?: string; until?: string; json: boolean }
+
+export function parseFilter(args: StatsArgs): StatsFilter {
+  return {
+    ...(args.pit && { pitId: args.pit }),
+    ...(args.since && { since: parseDateFlag('--since', args.since) }),
+    ...(args.until && { until: parseDateFlag('--until', args.until) }),
+  };
+}
+
+/** The stats as a person reads them at a terminal. */
+export function statsText(stats: PitStats, filter: StatsFilter): string {
+  const scope = [filter.pitId ?? 'all PITs', filter.since && `since ${filter.since.toISOString()}`, filter.until && `until ${filter.until.toISOString()}`].filter(Boolean).join(', ');
+  const lines = [`${stats.total} submissions (${scope})`, '', 'status    outcome             count'];
+  for (const row of stats.byStatus) lines.push(`${row.status.padEnd(9)} ${(row.outcome ?? '-').padEnd(19)} ${row.count}`);
+  const most = Math.max(1, ...stats.scoreBands);
+  lines.push('', 'score (graded)');
+  stats.scoreBands.forEach((count, band) => {
+    const label = band === 9 ? '90–100' : `${band * 10}–${band * 10 + 9}`;
+    lines.push(`${label.padStart(6)} ${'█'.repeat(Math.round((30 * count) / most)).padEnd(30)} ${count}`);
+  });
+  lines.push('', 'tests failed most often');
+  if (!stats.hardestTests.length) lines.push('  (none)');
+  for (const test of stats.hardestTests) lines.push(`  ${test.failed}/${test.ran}  ${test.test}`);
+  lines.push('', 'latest submissions that ended ERROR');
+  if (!stats.errors.length) lines.push('  (none)');
+  for (const error of stats.errors) lines.push(`  ${error.id}  ${error.createdAt.toISOString()}  ${error.errorCode ?? ''}  ${(error.message ?? '').split('\n')[0]}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const statsCommand: CommandModule<object, StatsArgs> = {
+  builder: (y) => y
+    .option('pit', { type: 'string', describe: 'PIT id (default: all PITs)' })
+    .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
+    .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+    .check((a) => (checkPitId('--pit', a.pit), true)),
+  handler: handler<StatsArgs>(async (args, ctx) => {
+    const filter = parseFilter(args); // usage errors before the database opens
+    return ctx.scope(ctx.config(), async (scope) => {
+      const stats = await pitStats((await scope.database()).sql, filter);
+      process.stdout.write(args.json ? `${JSON.stringify(stats)}\n` : statsText(stats, filter));
+      return EXIT.OK;
+    });
+  }),
+};
