@@ -90,7 +90,7 @@ try {
       bodies.push(JSON.stringify({ submissionId: row.id, fileKey, userId: `u${i}`, pitId, createdAt: row.createdAt.toISOString() }));
     }
     const started = performance.now();
-    const summary = await drainQueueFromConfig({ concurrency }, { config, log: silentLogger, signal: new AbortController().signal, queue: memoryQueue(bodies) });
+    const { summary } = await drainQueueFromConfig({ concurrency }, { config, log: silentLogger, signal: new AbortController().signal, queue: memoryQueue(bodies) });
     const seconds = (performance.now() - started) / 1000;
     const rows = await submissions.select({ ids: bodies.map((b) => (JSON.parse(b) as { submissionId: string }).submissionId) });
     const timing = (key: 'executeMs' | 'totalMs') => median(rows.map((r) => r.feedback?.timings[key] ?? 0));

@@ -1,48 +1,84 @@
+import { readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT } from './errors.js';
-import { processCommand } from './commands/process.js';
-import { drainQueueCommand } from './commands/drain-queue.js';
-import { migrateCommand } from './commands/migrate.js';
-import { reprocessCommand } from './commands/reprocess.js';
-import { shellCommand } from './commands/shell.js';
-import { pitCommand } from './commands/pit.js';
-import { dispatchCommand } from './commands/dispatch.js';
-import { readFileSync } from 'node:fs';
+import { EXIT, takeExitCode, toRunnerError } from './errors.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** Each command has its own argument shape; yargs checks them at parse time. */
+type AnyCommand = CommandModule<object, any>;
 
-// Node prints process warnings as plain text on stderr, which is JSON lines here. The AWS SDK's
-// notice that it will drop Node 20 is for developers, not for every task's log.
+/**
+ * The commands, each loaded only when it is the one that runs: `--help` and `--version` load none,
+ * and `process` never loads the AWS SDK or the database driver unless it needs them.
+ */
+const commands: Record<string, { command: string; describe: string; load(): Promise<AnyCommand> }> = {
+  process: { command: 'process', describe: 'grade one submission: --zip FILE --pit ID (local), --submission-id UUID, or --message JSON', load: async () => (await import('./commands/process.js')).processCommand },
+  'drain-queue': { command: 'drain-queue', describe: 'receive from SQS and grade until the queue is empty or a budget is spent; prints a JSON summary', load: async () => (await import('./commands/drain-queue.js')).drainQueueCommand },
+  migrate: { command: 'migrate [action]', describe: 'apply pending SQL migrations; `migrate status` exits 3 unless up to date', load: async () => (await import('./commands/migrate.js')).migrateCommand },
+  reprocess: { command: 'reprocess', describe: 'select past submissions and re-enqueue them or grade them here', load: async () => (await import('./commands/reprocess.js')).reprocessCommand },
+  shell: { command: 'shell', describe: 'a REPL with config, sql, s3, sqs and ecs in scope; without a terminal (ECS), --hold keeps the task alive for ECS Exec', load: async () => (await import('./commands/shell.js')).shellCommand },
+  pit: { command: 'pit <command>', describe: 'PIT tooling for instructors: new, validate, verify', load: async () => (await import('./commands/pit.js')).pitCommand },
+  dispatch: { command: 'dispatch [command..]', describe: 'run a pit-runner command as an ECS task, stream its logs, exit with its exit code', load: async () => (await import('./commands/dispatch.js')).dispatchCommand },
+};
+
+// Node prints process warnings as plain text on stderr, which is JSON lines here. The AWS SDK's notice
+// that it will drop this Node version is for developers, not for every task's log; it arrives as a
+// plain 'Warning' whose message names it.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning') return;
+  if (warning.message.startsWith('NodeVersionSupportWarning')) return;
   process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), warning: warning.name, msg: warning.message })}\n`);
 });
 
-export function buildCli(argv: string[]) {
-  return yargs(argv)
+class UsageFailure extends Error {}
+
+async function buildCli(argv: string[]) {
+  const named = argv.find((arg) => !arg.startsWith('-'));
+  const cli = yargs(argv)
     .scriptName('pit-runner')
-    .usage('$0 <command> [options]\n\nGrades student submissions against PITs. See README.md and RUNBOOK.md.')
-    .command(processCommand)
-    .command(drainQueueCommand)
-    .command(migrateCommand)
-    .command(reprocessCommand)
-    .command(shellCommand)
-    .command(pitCommand)
-    .command(dispatchCommand)
+    .usage('$0 <command> [options]\n\nGrades student submissions against PITs. See README.md and RUNBOOK.md.');
+  for (const [name, { command, describe, load }] of Object.entries(commands)) {
+    cli.command(name === named ? { ...(await load()), command, describe } : { command, describe, handler: () => undefined });
+  }
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return cli
     .demandCommand(1, 'name a command')
     .strict()
     .version(version)
     .help()
     .wrap(Math.min(110, process.stdout.columns || 110))
-    .fail((message, error, y) => {
+    .fail((message, error) => {
       if (error && !message) throw error;
-      process.stderr.write(`pit-runner: ${message ?? error?.message}\nRun 'pit-runner --help' for usage.\n`);
-      process.exit(EXIT.USAGE);
+      throw new UsageFailure(message ?? error?.message);
     });
 }
 
-await buildCli(hideBin(process.argv)).parseAsync();
-// Commands close what they open; this ends the process even if a library left a handle behind.
-process.exit(process.exitCode ?? EXIT.OK);
+/**
+ * Runs one command and returns its exit code. The one place that decides it: what a command returns,
+ * or what it throws mapped by errors.ts (reported here, once).
+ */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await (await buildCli(argv)).parseAsync();
+    return takeExitCode() ?? EXIT.OK;
+  } catch (err) {
+    if (err instanceof UsageFailure) {
+      process.stderr.write(`pit-runner: ${err.message}\nRun 'pit-runner --help' for usage.\n`);
+      return EXIT.USAGE;
+    }
+    const error = toRunnerError(err);
+    const { createLogger } = await import('./log.js');
+    const level = error.exitCode === EXIT.USAGE ? 'warn' : 'error';
+    createLogger()[level]({ code: error.code, retryable: error.retryable, ...error.details, cause: describeCause(error.cause) }, error.message);
+    process.stderr.write(`pit-runner: ${error.message}\n`);
+    return error.exitCode;
+  }
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
+
+// Commands close what they open; exiting here also ends whatever handle a library left behind.
+process.exit(await main(hideBin(process.argv)));

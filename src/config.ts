@@ -64,7 +64,6 @@ export interface Config {
   readonly sandbox: { readonly uid: number; readonly gid: number };
   readonly pollIntervalMs: number;
   readonly visibilityTimeoutS: number;
-  readonly logLevel: Env['LOG_LEVEL'];
 }
 
 /** Explicit option > environment > default, in one place. */
@@ -114,7 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID }),
     pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
     visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
-    logLevel: e.LOG_LEVEL,
   });
 }
 

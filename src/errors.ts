@@ -1,12 +1,27 @@
-/** Exit codes, as ARCHITECTURE.md defines them. */
+/** Exit codes, as the README's table defines them. */
 export const EXIT = {
   OK: 0,
   FAILED: 1,
   USAGE: 2,
   NOT_UP_TO_DATE: 3,
   TRANSIENT: 75,
+  /** `dispatch`: the ECS task never started (docker run's convention). */
+  NOT_STARTED: 125,
   SIGTERM: 143,
 } as const;
+
+let returnedExitCode: number | undefined;
+
+/** A command records the exit code it returns; cli.ts, the one place that exits, takes it. */
+export function recordExitCode(code: number): void {
+  returnedExitCode = code;
+}
+
+export function takeExitCode(): number | undefined {
+  const code = returnedExitCode;
+  returnedExitCode = undefined;
+  return code;
+}
 
 export type ErrorCode =
   | 'USAGE'               // wrong flag or argument
@@ -39,7 +54,6 @@ const defaultExitCode: Record<ErrorCode, number> = {
 
 export interface RunnerErrorOptions {
   retryable?: boolean;
-  exitCode?: number;
   cause?: unknown;
   /** Extra structured fields for the log (never secrets). */
   details?: Record<string, unknown>;
@@ -57,7 +71,7 @@ export class RunnerError extends Error {
     this.name = 'RunnerError';
     this.code = code;
     this.retryable = options.retryable ?? code === 'TRANSIENT';
-    this.exitCode = options.exitCode ?? defaultExitCode[code];
+    this.exitCode = defaultExitCode[code];
     if (options.details) this.details = options.details;
   }
 }
@@ -103,3 +117,32 @@ export function toRunnerError(err: unknown): RunnerError {
     ? new RunnerError('TRANSIENT', message, { cause: err })
     : new RunnerError('INTERNAL', message, { cause: err });
 }
+
+/**
+ * What a fault means for the submission it hit, decided here once for every caller:
+ * - `student`: the submission itself is unusable (bad ZIP, missing object): a final ERROR result.
+ * - `exercise`: the PIT it names is unknown or invalid: a final ERROR result an instructor must fix.
+ * - `transient`: the runner's dependencies failed for now: release the work, retry later.
+ * - `runner`: the runner's own configuration is wrong: no grade; release the work for a runner that works.
+ * - `stop`: the runner was told to stop: release the work at once.
+ * - `dead-letter`: the queue message itself is malformed: no redelivery can help.
+ * - `internal`: anything else, a bug: a final ERROR result when grading, a retry at the queue.
+ */
+export type Fault = 'student' | 'exercise' | 'transient' | 'runner' | 'stop' | 'dead-letter' | 'internal';
+
+const faultByCode: Partial<Record<ErrorCode, Fault>> = {
+  INVALID_SUBMISSION: 'student',
+  SUBMISSION_NOT_FOUND: 'student',
+  UNKNOWN_PIT: 'exercise',
+  INVALID_PIT: 'exercise',
+  CONFIG: 'runner',
+  USAGE: 'runner',
+  STOPPED: 'stop',
+  INVALID_MESSAGE: 'dead-letter',
+};
+
+export function faultOf(err: unknown): Fault {
+  const error = toRunnerError(err);
+  return faultByCode[error.code] ?? (error.retryable ? 'transient' : 'internal');
+}
+

@@ -9,7 +9,8 @@ export type { Logger };
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino(
     {
-      level,
+      // A bad LOG_LEVEL is reported by the config check with every other bad variable (exit 2).
+      level: level in pino.levels.values || level === 'silent' ? level : 'info',
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -21,21 +22,6 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): L
 
 /** A logger that discards everything (tests, library callers). */
 export const silentLogger: Logger = pino({ level: 'silent' });
-
-/** Runs one pipeline step, logs its duration, and returns its value with the duration in ms. */
-export async function timed<T>(log: Logger, step: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  try {
-    const value = await fn();
-    const ms = Math.round(performance.now() - started);
-    log.info({ step, ms }, `${step} done`);
-    return { value, ms };
-  } catch (err) {
-    const ms = Math.round(performance.now() - started);
-    log.warn({ step, ms, err: err instanceof Error ? { code: (err as { code?: unknown }).code, message: err.message } : String(err) }, `${step} failed`);
-    throw err;
-  }
-}
 
 /** postgres://user:***@host:port/db — for logs and messages. */
 export function redactUrl(url: string): string {

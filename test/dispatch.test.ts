@@ -192,15 +192,9 @@ cli('argv after -- reaches RunTask byte for byte and the exit code comes back', 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const script = [
-    "import yargs from 'yargs';",
-    "import { dispatchCommand } from './src/commands/dispatch.ts';",
-    "await yargs(process.argv.slice(1)).command(dispatchCommand).demandCommand(1).strict().parseAsync();",
-    'process.exit(process.exitCode ?? 0);',
-  ].join('\n');
   const command = ['migrate', 'status', '--pit', 'a b', '0012', '"quoted"', "it's", '--', '--x=1'];
   try {
-    const result = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'dispatch', '--', ...command], {
+    const result = await execa('node', ['bin/pit-runner.js', 'dispatch', '--', ...command], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       reject: false,
       env: {

@@ -25,7 +25,7 @@ import type { SubmissionDeps, SubmissionOutcome } from '../src/submissions/run.j
 import type { GradeResult } from '../src/grading/types.js';
 import type { ResultsStore, SubmissionStorage } from '../src/ports.js';
 import { createLogger, silentLogger } from '../src/log.js';
-import { drainQueue, retryDelaySeconds, type DrainOptions } from '../src/queue/consumer.js';
+import { drainQueue, drainSubmissions, retryDelaySeconds, type DrainOptions } from '../src/submissions/drain.js';
 import { repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { localS3, type LocalS3 } from './helpers/s3.js';
@@ -207,6 +207,49 @@ drain('a queue that cannot be read ends TRANSIENT (75) after three tries', async
   assert.is(error?.code, 'TRANSIENT');
   assert.is(error?.exitCode, 75);
   assert.is(sqs.commandCalls(ReceiveMessageCommand).length, 3);
+});
+
+drain('a stop during an empty long poll waits for it and returns what it brings at once', async () => {
+  const controller = new AbortController();
+  sqs.on(ReceiveMessageCommand).callsFake(async () => {
+    await sleep(60); // the long poll is still open on the server when the stop comes
+    return { Messages: [message('late')] };
+  });
+  const drained = drainSubmissions({ queue, deps, signal: controller.signal, work: async () => graded });
+  await sleep(20);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const { summary, reason, error } = await drained;
+  assert.is(reason, 'stopped');
+  assert.is(error?.exitCode, 143);
+  assert.equal(summary, { received: 1, graded: 0, skipped: 0, failed: 0, leftForRetry: 1 });
+  assert.equal(calls(ChangeMessageVisibilityCommand).map((c) => [c.ReceiptHandle, c.VisibilityTimeout]), [['late', 0]]);
+});
+
+drain('--max-seconds is a hard budget: work still running after its grace is released, TRANSIENT (75)', async () => {
+  deliveries([message('endless')]);
+  let sawAbort = false;
+  const { summary, reason, error } = await drainSubmissions({
+    queue, deps, maxSeconds: 1, budgetGraceMs: 50, waitSeconds: 0,
+    work: async (_text, d) => {
+      await new Promise((resolve) => d.signal!.addEventListener('abort', resolve));
+      sawAbort = true;
+      throw new RunnerError('STOPPED', 'tests killed, row released');
+    },
+  });
+  assert.ok(sawAbort);
+  assert.is(reason, 'budget');
+  assert.equal([error?.code, error?.exitCode], ['TRANSIENT', 75]);
+  assert.is(summary.leftForRetry, 1);
+  assert.ok(calls(ChangeMessageVisibilityCommand).some((c) => c.ReceiptHandle === 'endless' && c.VisibilityTimeout === 0));
+});
+
+drain('every way out reports the summary and why it ended', async () => {
+  deliveries();
+  assert.equal(await drainSubmissions({ queue, deps }), { summary: { received: 0, graded: 0, skipped: 0, failed: 0, leftForRetry: 0 }, reason: 'empty' });
+  sqs.reset();
+  sqs.on(ReceiveMessageCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+  const failed = await drainSubmissions({ queue, deps });
+  assert.equal([failed.reason, failed.error?.code, failed.summary.received], ['receive-failed', 'TRANSIENT', 0]);
 });
 
 drain.run();

@@ -11,6 +11,7 @@ import { RunnerError } from '../src/errors.js';
 import { silentLogger as log } from '../src/log.js';
 import { loadPit } from '../src/pits/load.js';
 import { buildToolDefaults } from '../src/pits/skeleton.js';
+import { parseCommandLine } from '../src/sandbox/command-line.js';
 
 const pitCommand = suite('pit-command');
 let dir: string;
@@ -123,6 +124,20 @@ pitCommand('validate fails naming the field of a broken PIT and a shell operator
   assert.is(await pitValidate([], { pitsDir, timeoutMs: 600_000, log, output }), 2);
   assert.match(output.text(), /FAIL broken\n {2}- .*broken\.json: maxTimeoutMs: expected a positive integer/);
   assert.match(output.text(), /FAIL chained\n {2}- testCommand: '&&' is a shell operator/);
+});
+
+pitCommand('validate refuses every command the sandbox would refuse to run, backticks included', async () => {
+  await mkdir(pitsDir, { recursive: true });
+  const commands = ['pytest `echo -q`', 'pytest $(echo -q)', 'pytest $HOME', 'pytest tests/*.py', 'pytest # all', 'pytest > out'];
+  for (const [index, testCommand] of commands.entries()) {
+    await writeFile(path.join(pitsDir, `cmd${index}.json`), JSON.stringify({ language: 'python', buildTool: 'pytest', testCommand, maxTimeoutMs: 1000 }));
+  }
+  const output = sink();
+  assert.is(await pitValidate([], { pitsDir, timeoutMs: 600_000, log, output }), 2);
+  for (const [index, command] of commands.entries()) {
+    assert.match(output.text(), `FAIL cmd${index}\n  - testCommand: `);
+    assert.throws(() => parseCommandLine(command), /needs a shell/);
+  }
 });
 
 pitCommand('a Maven pom pinning a JUnit the offline repository lacks fails validation', async () => {

@@ -90,4 +90,18 @@ usage('drain-queue refuses more concurrency than it has sandbox uids', async () 
   assert.is(run.exitCode, 2);
   assert.match(run.stderr, 'at most 16');
 });
+usage('a bad LOG_LEVEL is a configuration error listed with the others, not a crash', async () => {
+  const run = await runCli(['migrate', 'status'], { env: { LOG_LEVEL: 'bogus', RUNNER_TIMEOUT_MS: 'abc' } });
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'LOG_LEVEL');
+  assert.match(run.stderr, 'RUNNER_TIMEOUT_MS');
+  assert.not.match(run.stderr, '    at ');
+});
+usage('a command that loads the AWS SDK logs no Node-version notice, and reports its error once', async () => {
+  const run = await runCli(['dispatch', '--', 'migrate'], { env: { AWS_REGION: 'eu-west-1', ECS_CLUSTER: undefined, ECS_TASK_FAMILY: undefined } });
+  assert.is(run.exitCode, 2);
+  assert.match(run.stderr, 'ECS_CLUSTER');
+  assert.not.match(run.stderr, 'NodeVersionSupportWarning');
+  assert.is(run.stderr.split('\n').filter((line) => line.startsWith('pit-runner: dispatch needs')).length, 1);
+});
 usage.run();

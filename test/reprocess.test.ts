@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsQueue } from '../src/aws/sqs-queue.js';
-import { openReprocessDeps, reprocess, type ReprocessArgs, type ReprocessDeps } from '../src/commands/reprocess.js';
+import { withScope } from '../src/runtime.js';
+import { reprocessDeps, reprocess, type ReprocessArgs, type ReprocessDeps } from '../src/commands/reprocess.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 import { defaultMigrationsDir } from '../src/db/migration-files.js';
@@ -182,14 +183,12 @@ async function seed(statuses: Array<'PENDING' | 'DONE' | 'ERROR'>) {
 
 async function runCommand(args: Partial<ReprocessArgs>) {
   const mode = args.mode ?? 'enqueue';
-  const opened = await openReprocessDeps(config(), silentLogger, undefined, { queue: mode === 'enqueue' && !args.dryRun, grade: mode === 'inline' });
-  const stdout = sink();
-  try {
+  return withScope({ config: config(), log: silentLogger, signal: new AbortController().signal }, async (scope) => {
+    const opened = await reprocessDeps(scope, { queue: mode === 'enqueue' && !args.dryRun, grade: mode === 'inline' });
+    const stdout = sink();
     const code = await reprocess({ mode, ...args }, { ...opened, log: silentLogger, stdout, stderr: sink() });
     return { code, output: JSON.parse(stdout.text()) };
-  } finally {
-    await opened.close();
-  }
+  });
 }
 
 const snapshot = () => sql`select id, status, attempt, updated_at from submissions order by id`;

@@ -10,10 +10,10 @@ import { loadPit } from '../src/pits/load.js';
 import { applyTemplate } from '../src/grading/template.js';
 import type { TestResult } from '../src/grading/types.js';
 
-// Until the pipeline grades them end to end, each sample's own test command is run by hand, the way
-// the sandbox runs it: project = example + template, a fresh HOME, no inherited variables, and an
-// unprivileged uid when the tests run as root. Outside every sandbox uid pool: sandboxes sweep
-// away every process of their uids, and the suites may run side by side.
+// Each sample's own test command run by hand, without the pipeline (test/process.test.ts grades them
+// end to end): project = example + template, a fresh HOME, no inherited variables, and an unprivileged
+// uid when the tests run as root. That uid is outside every sandbox uid pool: sandboxes sweep away
+// every process of their uids, and the suites may run side by side.
 const samples = suite('samples');
 const pitsDir = path.join(installDir, 'pits');
 const examplesDir = path.join(installDir, 'examples');

@@ -44,8 +44,7 @@ shell('the REPL keeps its history in the given file', async () => {
 });
 
 shell('--hold keeps the process alive and exits 0 on SIGTERM', async () => {
-  const script = "import { shellCommand } from './src/commands/shell.ts'; await shellCommand.handler({ hold: '1h', _: [], $0: 'x' }); process.exit(process.exitCode ?? 0);";
-  const child = execa('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, reject: false, stdin: 'pipe', env: { LOG_LEVEL: 'info' }, timeout: 60_000 });
+  const child = execa('node', ['bin/pit-runner.js', 'shell', '--hold', '1h'], { cwd: root, reject: false, stdin: 'pipe', env: { LOG_LEVEL: 'info' }, timeout: 60_000 });
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => { if (String(chunk).includes('holding')) resolve(); });
     child.once('exit', () => reject(new Error('exited before holding')));

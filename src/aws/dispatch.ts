@@ -4,12 +4,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RunnerError } from '../errors.js';
+import { EXIT, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { awslogsStreamName, createLogTail, type LogTail } from './logs.js';
 
-/** docker run's convention: the runner could not start the task at all. */
-export const EXIT_NOT_STARTED = 125;
 
 export type Capacity = 'FARGATE' | 'FARGATE_SPOT';
 
@@ -107,7 +105,7 @@ export function outcomeOf(task: Task, container: string, stopRequested: boolean)
   const reasons = [task.stopCode, task.stoppedReason, ran?.reason].filter(Boolean).join(': ');
   const base = { taskArn, taskId: taskIdOf(taskArn), lastStatus: task.lastStatus, ...(reasons ? { reason: reasons } : {}) };
   if (typeof ran?.exitCode === 'number') return { ...base, exitCode: ran.exitCode };
-  return { ...base, exitCode: stopRequested && task.stopCode !== 'TaskFailedToStart' ? 143 : EXIT_NOT_STARTED };
+  return { ...base, exitCode: stopRequested && task.stopCode !== 'TaskFailedToStart' ? EXIT.SIGTERM : EXIT.NOT_STARTED };
 }
 
 function execAgentReady(task: Task, container: string): boolean {
@@ -130,7 +128,7 @@ export async function dispatchTask(plan: DispatchPlan, deps: DispatchDeps): Prom
   const task = started.tasks?.[0];
   if (started.failures?.length || !task?.taskArn) {
     const reason = (started.failures ?? []).map((f) => [f.reason, f.detail, f.arn].filter(Boolean).join(' ')).join('; ') || 'RunTask returned no task';
-    return { exitCode: EXIT_NOT_STARTED, reason };
+    return { exitCode: EXIT.NOT_STARTED, reason };
   }
   const taskArn = task.taskArn;
   const taskId = taskIdOf(taskArn);

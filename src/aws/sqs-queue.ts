@@ -8,7 +8,6 @@ import {
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Queue } from '../ports.js';
 
-export type { Queue, ReceivedMessage } from '../ports.js';
 
 /** The Queue over SQS: long polls, receive counts, batches of ten. */
 export function createSqsQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): Queue {

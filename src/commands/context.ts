@@ -1,14 +1,17 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { loadConfig, type Config, type ConfigOverrides } from '../config.js';
-import { EXIT, RunnerError, toRunnerError } from '../errors.js';
+import { EXIT, recordExitCode, RunnerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { withScope, type Scope } from '../runtime.js';
 
-/** What every command handler gets: a logger, the stop signal, and the config loader. */
+/** What every command handler gets: a logger, the stop signal, the config loader and the composition root. */
 export interface CommandContext {
   log: Logger;
   /** Aborted on the first SIGTERM/SIGINT (reason: a STOPPED RunnerError); a second signal exits at once. */
   signal: AbortSignal;
   config(overrides?: ConfigOverrides): Config;
+  /** Runs `work` with a scope over `config` that closes whatever work opened. */
+  scope<T>(config: Config, work: (scope: Scope) => Promise<T>): Promise<T>;
 }
 
 let stopController: AbortController | undefined;
@@ -20,7 +23,7 @@ function stopSignal(log: Logger): AbortSignal {
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       log.warn({ signal: name }, 'second signal: exiting now');
-      process.exit(EXIT.SIGTERM);
+      process.exit(EXIT.SIGTERM); // the one escape hatch: everything else returns its exit code to cli.ts
     }
     log.warn({ signal: name }, 'stopping: releasing work in progress');
     controller.abort(new RunnerError('STOPPED', `stopped by ${name}`));
@@ -31,30 +34,19 @@ function stopSignal(log: Logger): AbortSignal {
 }
 
 /**
- * Wraps a command's work: builds the context, prints an error once (a readable line on stderr plus
- * a JSON log line) and turns it into the exit code. Nothing else decides exit codes.
+ * Wraps a command's work: builds its context and records the exit code it returns. What it throws goes
+ * up to cli.ts, which reports it once and maps it to the exit code.
  */
 export function handler<A>(work: (args: ArgumentsCamelCase<A>, ctx: CommandContext) => Promise<number | void>) {
   return async (args: ArgumentsCamelCase<A>): Promise<void> => {
-    const log = createLogger();
+    const logger = createLogger();
+    const signal = stopSignal(logger);
     const ctx: CommandContext = {
-      log,
-      signal: stopSignal(log),
+      log: logger,
+      signal,
       config: (overrides) => loadConfig(process.env, overrides),
+      scope: (config, use) => withScope({ config, log: logger, signal }, use),
     };
-    try {
-      process.exitCode = (await work(args, ctx)) ?? EXIT.OK;
-    } catch (err) {
-      const error = toRunnerError(err);
-      const level = error.exitCode === EXIT.USAGE ? 'warn' : 'error';
-      log[level]({ code: error.code, retryable: error.retryable, ...error.details, cause: describeCause(error.cause) }, error.message);
-      process.stderr.write(`pit-runner: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    }
+    recordExitCode((await work(args, ctx)) ?? EXIT.OK);
   };
-}
-
-function describeCause(cause: unknown): string | undefined {
-  if (cause === undefined) return undefined;
-  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

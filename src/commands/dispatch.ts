@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { quote } from 'shell-quote';
 import type { CommandModule } from 'yargs';
-import { RunnerError } from '../errors.js';
+import { EXIT, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createEcsClient, createLogsClient } from '../aws/clients.js';
 import { dispatchTask, type Capacity, type DispatchPlan } from '../aws/dispatch.js';
 import { handler } from './context.js';
 import { parseDuration } from './duration.js';
+import { commaList } from './flags.js';
 
 export interface DispatchArgs {
   command: string[];
@@ -41,7 +41,6 @@ export interface DispatchCommandDeps {
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-const list = (text?: string) => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 // ECS tag values allow letters, digits, spaces and + - = . _ : / @ (at most 256 characters).
 const tagValue = (text: string) => text.replace(/[^\p{L}\p{N} +\-=._:/@]/gu, '_').slice(0, 256);
 
@@ -59,8 +58,8 @@ export function resolvePlan(args: DispatchArgs, env: NodeJS.ProcessEnv = process
   const command = args.command.map(String);
   const cluster = args.cluster ?? env.ECS_CLUSTER;
   const taskDefinition = args.taskDefinition ?? env.ECS_TASK_DEFINITION ?? env.ECS_TASK_FAMILY;
-  const subnets = list(args.subnets ?? env.ECS_SUBNETS);
-  const securityGroups = list(args.securityGroups ?? env.ECS_SECURITY_GROUPS ?? env.ECS_SECURITY_GROUP);
+  const subnets = commaList(args.subnets ?? env.ECS_SUBNETS);
+  const securityGroups = commaList(args.securityGroups ?? env.ECS_SECURITY_GROUPS ?? env.ECS_SECURITY_GROUP);
   const capacity = (args.capacity ?? env.ECS_CAPACITY ?? 'FARGATE').toUpperCase();
   const problems = [
     !command.length && 'the command to run: pit-runner dispatch -- <command> [args…]',
@@ -122,7 +121,7 @@ export async function runDispatch(args: DispatchArgs, deps: DispatchCommandDeps)
       deps.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
     },
   });
-  if (result.exitCode === 125) {
+  if (result.exitCode === EXIT.NOT_STARTED) {
     deps.stderr.write(`pit-runner dispatch: the task did not start${result.taskArn ? ` (${result.taskArn})` : ''}: ${result.reason ?? 'no reason given'}\n`);
   } else if (plan.waitFor === 'none') {
     deps.stdout.write(`${result.taskArn}\n`);
@@ -138,8 +137,6 @@ export async function runDispatch(args: DispatchArgs, deps: DispatchCommandDeps)
 }
 
 export const dispatchCommand: CommandModule<object, DispatchArgs> = {
-  command: 'dispatch [command..]',
-  describe: 'run a pit-runner command as an ECS task, stream its logs, exit with its exit code',
   builder: (y) => y
     .parserConfiguration({ 'populate--': true })
     .usage('$0 dispatch [options] -- <command> [args…]\n\nEverything after -- reaches the container exactly. `dispatch shell` starts a task for ECS Exec.')
@@ -161,13 +158,9 @@ export const dispatchCommand: CommandModule<object, DispatchArgs> = {
     const raw = (args as { '--'?: unknown[] })['--'];
     const command = [...(args.command ?? []), ...(raw ?? [])].map(String);
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    const ecs = createEcsClient({ region });
-    const logs = createLogsClient({ region });
-    try {
-      return await runDispatch({ ...args, command }, { ecs, logs, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr });
-    } finally {
-      ecs.destroy();
-      logs.destroy();
-    }
+    return ctx.scope({ ...ctx.config(), region }, async (scope) => {
+      const [ecs, logs] = await Promise.all([scope.ecs(), scope.logs()]);
+      return runDispatch({ ...args, command }, { ecs, logs, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr });
+    });
   }),
 };

@@ -5,7 +5,6 @@ import type { Sql } from '../db/connection.js';
 import { defaultMigrationsDir } from '../db/migration-files.js';
 import { createMigrator, type MigrationStatus } from '../db/migrator.js';
 import { handler } from './context.js';
-import { openDatabaseFromConfig } from './deps.js';
 
 export interface MigrateArgs {
   action: 'up' | 'status';
@@ -67,8 +66,6 @@ function dryRunText(state: MigrationStatus): string {
 }
 
 export const migrateCommand: CommandModule<object, MigrateArgs> = {
-  command: 'migrate [action]',
-  describe: 'apply pending SQL migrations; `migrate status` exits 3 unless up to date',
   // yargs camel-cases the flags at run time (dry-run → dryRun); its types only know the dashed names
   builder: (y) => (y
     .positional('action', { choices: ['up', 'status'] as const, default: 'up' as const, describe: 'up: apply pending migrations; status: list applied/pending/drifted' })
@@ -85,11 +82,6 @@ export const migrateCommand: CommandModule<object, MigrateArgs> = {
       return true;
     })) as unknown as Argv<MigrateArgs>,
   handler: handler<MigrateArgs>(async (args, ctx) => {
-    const database = await openDatabaseFromConfig(ctx.config(), ctx.log);
-    try {
-      return await migrate(args, { sql: database.sql, log: ctx.log, stdout: process.stdout });
-    } finally {
-      await database.close();
-    }
+    return ctx.scope(ctx.config(), async (scope) => migrate(args, { sql: (await scope.database()).sql, log: ctx.log, stdout: process.stdout }));
   }),
 };

@@ -1,15 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CommandModule } from 'yargs';
 import type { Config } from '../config.js';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
 import { displayPath } from '../paths.js';
-import { PIT_ID_PATTERN } from '../pits/load.js';
 import { completeAnswers, createPit, formatSummary, type NewPitAnswers } from '../pits/new.js';
 import { promptNewPit } from '../pits/prompt.js';
 import { validatePits } from '../pits/validate.js';
 import { verifyPit, type GradeFn } from '../pits/verify.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { handler } from './context.js';
+import { checkPitId, checkPositiveInteger, commaList } from './flags.js';
 
 interface PitArgs { pitsDir?: string }
 interface NewArgs extends PitArgs, Partial<Omit<NewPitAnswers, 'setupCommands' | 'requiredFiles'>> {
@@ -45,12 +46,12 @@ export async function pitValidate(ids: string[], deps: { pitsDir: string; timeou
 }
 
 /** `pit verify`: exit 0 when the reference solution scores 100 (and, with --check, matches expectedTests). */
-export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { config: Config; log: Logger; output: Writable; signal?: AbortSignal; grade?: GradeFn }): Promise<number> {
+export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { config: Config; log: Logger; output: Writable; signal?: AbortSignal; grade?: GradeFn; sandbox?: Sandbox }): Promise<number> {
   // Loaded here: only verify needs the grading pipeline (and its sandbox).
   const grade = deps.grade ?? (await import('../grading/pipeline.js')).gradeSubmission;
   const verification = await verifyPit(
     { pitId: args.id, solution: args.solution, check: args.check },
-    { config: deps.config, log: deps.log, grade, ...(deps.signal && { signal: deps.signal }) },
+    { config: deps.config, log: deps.log, grade, ...(deps.signal && { signal: deps.signal }), ...(deps.sandbox && { sandbox: deps.sandbox }) },
   );
   const { result } = verification;
   const out = (line: string) => deps.output.write(`${line}\n`);
@@ -80,14 +81,13 @@ const newCommand: CommandModule<PitArgs, NewArgs> = {
     .option('required-files', { type: 'array', string: true, describe: 'files a submission must contain (space or comma separated)' })
     .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing config' })
     .check((a) => {
-      if (a.id !== undefined && !PIT_ID_PATTERN.test(a.id)) throw new Error(`--id: ${JSON.stringify(a.id)} is not a PIT id (${PIT_ID_PATTERN})`);
-      const ms = a.maxTimeoutMs as number | undefined;
-      if (ms !== undefined && !(Number.isInteger(ms) && ms > 0)) throw new Error('--max-timeout-ms: expected a positive integer');
+      checkPitId('--id', a.id);
+      checkPositiveInteger('--max-timeout-ms', a.maxTimeoutMs as number | undefined);
       return true;
     }),
   handler: handler<NewArgs>(async (args, ctx) => {
     const config = ctx.config(pitsDirOf(args));
-    const requiredFiles = args.requiredFiles?.flatMap((f) => String(f).split(',')).map((f) => f.trim()).filter(Boolean);
+    const requiredFiles = args.requiredFiles && commaList(args.requiredFiles);
     return pitNew(
       { id: args.id, language: args.language, buildTool: args.buildTool, testCommand: args.testCommand, maxTimeoutMs: args.maxTimeoutMs,
         setupCommands: args.setupCommands?.map(String), requiredFiles, force: args.force },
@@ -112,17 +112,15 @@ const verifyCommand: CommandModule<PitArgs, VerifyArgs> = {
   builder: (y) => y
     .positional('id', { type: 'string', demandOption: true })
     .option('solution', { type: 'string', demandOption: true, describe: 'the reference solution: a folder or a ZIP' })
-    .option('check', { type: 'boolean', default: false, describe: 'verify without writing; also fail when the tests differ from expectedTests' }),
+    .option('check', { type: 'boolean', default: false, describe: 'verify without writing; also fail when the tests differ from expectedTests' })
+    .check((a) => (checkPitId('pit verify', a.id), true)),
   handler: handler<VerifyArgs>(async (args, ctx) => {
-    if (!PIT_ID_PATTERN.test(args.id)) throw usageError(`pit verify: ${JSON.stringify(args.id)} is not a PIT id`);
     const config = ctx.config(pitsDirOf(args));
-    return pitVerify(args, { config, log: ctx.log, output: process.stdout, signal: ctx.signal });
+    return ctx.scope(config, async (scope) => pitVerify(args, { config, log: ctx.log, output: process.stdout, signal: ctx.signal, sandbox: await scope.sandbox() }));
   }),
 };
 
 export const pitCommand: CommandModule<object, PitArgs> = {
-  command: 'pit <command>',
-  describe: 'PIT tooling for instructors: new, validate, verify',
   builder: (y) => y
     .option('pits-dir', { type: 'string', describe: 'PIT configs folder (default: PITS_DIR, else the install\'s pits/)' })
     .command(newCommand)

@@ -5,12 +5,13 @@ import type { Config } from '../config.js';
 import { EXIT, RunnerError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { gradeSubmission, type Graded } from '../grading/pipeline.js';
-import { loadPit, PIT_ID_PATTERN } from '../pits/load.js';
+import { loadPit } from '../pits/load.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import { parseMessage, processMessage } from '../submissions/message.js';
 import { isUuid } from '../ids.js';
 import { handler } from './context.js';
-import { openSubmissionDeps } from './deps.js';
+import { checkPitId } from './flags.js';
 
 interface ProcessArgs {
   zip?: string;
@@ -23,7 +24,7 @@ interface ProcessArgs {
 }
 
 /** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
-export async function processLocal(args: { zip: string; pit: string; out?: string }, deps: { config: Config; log: Logger; signal?: AbortSignal }): Promise<Graded> {
+export async function processLocal(args: { zip: string; pit: string; out?: string }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox?: Sandbox }): Promise<Graded> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
   const pit = await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
     throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
@@ -52,8 +53,6 @@ function describe(outcome: SubmissionOutcome): Record<string, unknown> {
 }
 
 export const processCommand: CommandModule<object, ProcessArgs> = {
-  command: 'process',
-  describe: 'grade one submission: --zip FILE --pit ID (local), --submission-id UUID, or --message JSON',
   builder: (y) => y
     .option('zip', { type: 'string', describe: 'local mode: the submission ZIP (or a folder)' })
     .option('pit', { type: 'string', describe: 'local mode: the PIT id' })
@@ -68,28 +67,26 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
       if (a.zip !== undefined && !a.pit) throw new Error('--zip needs --pit');
       if (a.pit !== undefined && a.zip === undefined) throw new Error('--pit goes with --zip');
       if (a.submissionId !== undefined && !isUuid(a.submissionId)) throw new Error(`--submission-id: ${JSON.stringify(a.submissionId)} is not a UUID`);
-      if (a.pit !== undefined && !PIT_ID_PATTERN.test(a.pit)) throw new Error(`--pit: ${JSON.stringify(a.pit)} is not a PIT id (${PIT_ID_PATTERN})`);
+      checkPitId('--pit', a.pit);
       return true;
     }),
   handler: handler<ProcessArgs>(async (args, ctx) => {
     const config = ctx.config({ ...(args.pitsDir ? { pitsDir: args.pitsDir } : {}) });
-    if (args.zip !== undefined) {
-      const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out ? { out: args.out } : {}) }, { config, log: ctx.log, signal: ctx.signal });
-      process.stdout.write(`${JSON.stringify(graded.result)}\n`);
-      return EXIT.OK;
-    }
-    // a malformed body is a usage error: refused before the database is touched
+    // a malformed body is a usage error: refused before anything is opened
     const message = args.message === undefined ? undefined : parseOrUsage(args.message);
-    const deps = await openSubmissionDeps(config, ctx.log, ctx.signal);
-    try {
+    return ctx.scope(config, async (scope) => {
+      if (args.zip !== undefined) {
+        const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out ? { out: args.out } : {}) }, { config, log: ctx.log, signal: ctx.signal, sandbox: await scope.sandbox() });
+        process.stdout.write(`${JSON.stringify(graded.result)}\n`);
+        return EXIT.OK;
+      }
+      const deps = await scope.submissionDeps();
       const outcome = message
         ? await processMessage(message, deps)
         : await runSubmission(args.submissionId!, deps, { force: args.force });
       process.stdout.write(`${JSON.stringify(describe(outcome))}\n`);
       if (outcome.kind === 'missing') throw new RunnerError('SUBMISSION_NOT_FOUND', `no submission ${args.submissionId ?? 'named by the message'} in the database`);
       return EXIT.OK;
-    } finally {
-      await deps.close();
-    }
+    });
   }),
 };

@@ -1,9 +1,5 @@
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { createSqsClient } from '../aws/clients.js';
-import { createSqsQueue } from '../aws/sqs-queue.js';
-import { requireSettings, type Config } from '../config.js';
-import { createSubmissions } from '../db/submissions.js';
 import { EXIT, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isUuid } from '../ids.js';
@@ -12,9 +8,9 @@ import {
 } from '../submissions/reprocess.js';
 import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import type { SubmissionStatus } from '../grading/types.js';
-import { SANDBOX_POOL_SIZE } from '../sandbox/index.js';
+import type { Scope } from '../runtime.js';
 import { handler } from './context.js';
-import { openSubmissionDeps } from './deps.js';
+import { checkConcurrency, checkPositiveInteger, commaList } from './flags.js';
 
 export interface ReprocessArgs {
   ids?: string;
@@ -54,7 +50,7 @@ export function parseSelection(args: ReprocessArgs): ReprocessSelection {
     if (Number.isNaN(value.getTime())) throw usageError(`${flag}: "${text}" is not a date (e.g. 2025-03-01 or 2025-03-01T12:00:00Z)`);
     return value;
   };
-  const ids = args.ids?.split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = args.ids === undefined ? undefined : commaList(args.ids);
   const bad = ids?.filter((id) => !isUuid(id)) ?? [];
   if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);
   const status = args.status?.toUpperCase() as SubmissionStatus | undefined;
@@ -108,21 +104,16 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
 }
 
 /**
- * The command's wiring: the database (always), the queue (enqueue) and the grading deps (inline).
- * Settings a mode needs are checked before anything opens.
+ * The command's wiring from the scope: the database (always), the queue (enqueue) and the grading deps
+ * (inline). The queue is opened first, so a missing AWS_SQS_QUEUE_URL is reported before the database opens.
  */
-export async function openReprocessDeps(config: Config, log: Logger, signal: AbortSignal | undefined, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'> & { close(): Promise<void> }> {
-  if (needs.queue) requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
-  const deps = await openSubmissionDeps(config, log, signal);
-  const sqs = needs.queue ? createSqsClient(config) : undefined;
+export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'>> {
+  const queue = needs.queue ? await scope.queue() : undefined;
+  const deps = needs.grade ? await scope.submissionDeps() : undefined;
   return {
-    repository: createSubmissions(deps.database.sql),
-    ...(sqs && { queue: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) }),
-    ...(needs.grade && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
-    close: async () => {
-      sqs?.destroy();
-      await deps.close();
-    },
+    repository: await scope.submissions(),
+    ...(queue && { queue }),
+    ...(deps && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
   };
 }
 
@@ -136,8 +127,6 @@ async function askOnTerminal(question: string): Promise<boolean> {
 }
 
 export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
-  command: 'reprocess',
-  describe: 'select past submissions and re-enqueue them or grade them here',
   builder: (y) => y
     .option('ids', { type: 'string', describe: 'comma-separated submission ids' })
     .option('status', { type: 'string', describe: 'PENDING, RUNNING, DONE or ERROR' })
@@ -150,22 +139,19 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the count and ids; change nothing' })
     .option('yes', { type: 'boolean', default: false, describe: `confirm a selection above ${CONFIRM_ABOVE} rows without asking` })
     .check((a) => {
-      if (a.concurrency !== undefined && !(Number.isInteger(a.concurrency) && a.concurrency > 0)) throw new Error('--concurrency: a positive whole number');
-      if (a.concurrency !== undefined && a.concurrency > SANDBOX_POOL_SIZE) throw new Error(`--concurrency: at most ${SANDBOX_POOL_SIZE} (one sandbox uid each)`);
-      if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit > 0)) throw new Error('--limit: a positive whole number');
+      checkConcurrency(a.concurrency);
+      checkPositiveInteger('--limit', a.limit);
       return true;
     }),
   handler: handler<ReprocessArgs>(async (args, ctx) => {
     parseSelection(args); // usage errors before anything is opened
-    const opened = await openReprocessDeps(ctx.config(), ctx.log, ctx.signal, { queue: args.mode === 'enqueue' && !args.dryRun, grade: args.mode === 'inline' && !args.dryRun });
-    try {
+    return ctx.scope(ctx.config(), async (scope) => {
+      const opened = await reprocessDeps(scope, { queue: args.mode === 'enqueue' && !args.dryRun, grade: args.mode === 'inline' && !args.dryRun });
       const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
-      return await reprocess(args, {
+      return reprocess(args, {
         ...opened, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr,
         ...(interactive && { confirm: askOnTerminal }),
       });
-    } finally {
-      await opened.close();
-    }
+    });
   }),
 };

@@ -3,13 +3,10 @@ import path from 'node:path';
 import repl from 'node:repl';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { createEcsClient, createS3Client, createSqsClient } from '../aws/clients.js';
-import type { Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Database } from '../db/connection.js';
+import type { Scope } from '../runtime.js';
 import { handler } from './context.js';
-import { openDatabaseFromConfig } from './deps.js';
 import { parseDuration } from './duration.js';
 
 interface ShellArgs { hold?: string }
@@ -49,41 +46,28 @@ export async function startRepl(scope: Record<string, unknown>, options: { histo
   return { exited };
 }
 
-/** The REPL's scope: a database that fails to open leaves `sql` undefined (the REPL is how one finds out why). */
-async function openScope(config: Config, log: Logger) {
-  const s3 = createS3Client(config);
-  const sqs = createSqsClient(config);
-  const ecs = createEcsClient(config);
-  let database: Database | undefined;
-  try {
-    database = await openDatabaseFromConfig(config, log);
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'no database in this shell: `sql` is undefined');
-  }
-  const close = async () => {
-    await database?.close();
-    for (const client of [s3, sqs, ecs]) client.destroy();
-  };
-  return { scope: { config, sql: database?.sql, s3, sqs, ecs }, close };
+/** What the REPL has in scope: a database that fails to open leaves `sql` undefined (the REPL is how one finds out why). */
+async function replScope(scope: Scope) {
+  const [s3, sqs, ecs] = await Promise.all([scope.s3(), scope.sqs(), scope.ecs()]);
+  const database = await scope.database().catch((err: Error) => {
+    scope.log.warn({ err: err.message }, 'no database in this shell: `sql` is undefined');
+    return undefined;
+  });
+  return { config: scope.config, sql: database?.sql, s3, sqs, ecs };
 }
 
 export const shellCommand: CommandModule<object, ShellArgs> = {
-  command: 'shell',
-  describe: 'a REPL with config, sql, s3, sqs and ecs in scope; without a terminal (ECS), --hold keeps the task alive for ECS Exec',
   builder: (y) => y.option('hold', { type: 'string', describe: 'stay alive this long, e.g. 30m, 2h (default without a terminal: 1h); exits 0 on SIGTERM' }),
   handler: handler<ShellArgs>(async (args, ctx) => {
     if (args.hold !== undefined || !process.stdin.isTTY) {
       return hold(parseDuration(args.hold ?? '1h', '--hold'), ctx);
     }
-    const config = ctx.config();
-    const { scope, close } = await openScope(config, ctx.log);
-    try {
-      process.stderr.write(`In scope: ${Object.keys(scope).join(', ')}. Try: await sql\`select status, count(*) from submissions group by 1\`\n`);
-      const { exited } = await startRepl(scope, { historyFile: path.join(config.dataDir, 'repl_history') });
+    return ctx.scope(ctx.config(), async (scope) => {
+      const inScope = await replScope(scope);
+      process.stderr.write(`In scope: ${Object.keys(inScope).join(', ')}. Try: await sql\`select status, count(*) from submissions group by 1\`\n`);
+      const { exited } = await startRepl(inScope, { historyFile: path.join(scope.config.dataDir, 'repl_history') });
       await exited;
       return EXIT.OK;
-    } finally {
-      await close();
-    }
+    });
   }),
 };

@@ -122,7 +122,6 @@ export function createMigrator(sql: Sql, options: MigratorOptions) {
   return { status, up };
 }
 
-export type Migrator = ReturnType<typeof createMigrator>;
 
 function driftError(drifted: Drift[]): RunnerError {
   const lines = drifted.map((d) => (d.problem === 'changed' ? `${d.name} changed since it was applied` : `${d.name} was applied but its file is gone`));

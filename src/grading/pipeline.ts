@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { Config } from '../config.js';
-import { RunnerError, toRunnerError } from '../errors.js';
+import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
 import { readReports } from './reports.js';
@@ -92,10 +92,11 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     });
   } catch (err) {
     const error = toRunnerError(err);
+    const fault = faultOf(error);
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
-    if (error.code === 'STOPPED' || error.code === 'CONFIG' || error.retryable) throw error;
+    if (fault === 'stop' || fault === 'transient' || fault === 'runner') throw error;
     output.note(`pit-runner: ${error.message}`);
-    if (error.code === 'INVALID_SUBMISSION') return finish(errorResult('INVALID_SUBMISSION', error));
+    if (fault === 'student') return finish(errorResult('INVALID_SUBMISSION', error));
     log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
     return finish(errorResult('INTERNAL_ERROR', error));
   } finally {

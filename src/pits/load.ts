@@ -65,11 +65,16 @@ export function defaultLimits(maxTimeoutMs: number): SandboxLimits {
   return { processes: 512, memoryMb: 1024, fileSizeMb: 256, openFiles: 1024, cpuSeconds: Math.ceil(maxTimeoutMs / 1000) * 2 };
 }
 
-/** Throws INVALID_PIT unless `pitId` is an identifier (never a path). */
+/** Why `pitId` is not a PIT id (an identifier, never a path), or undefined when it is one. The one wording for every check. */
+export function pitIdProblem(pitId: string): string | undefined {
+  if (PIT_ID_PATTERN.test(pitId)) return undefined;
+  return `${JSON.stringify(pitId)} is not a PIT id: lowercase letters, digits, '.', '_' or '-', at most 100, starting with a letter or digit`;
+}
+
+/** Throws INVALID_PIT unless `pitId` is a PIT id. */
 export function assertPitId(pitId: string): void {
-  if (!PIT_ID_PATTERN.test(pitId)) {
-    throw new RunnerError('INVALID_PIT', `invalid PIT id ${JSON.stringify(pitId)}: expected lowercase letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit)`);
-  }
+  const problem = pitIdProblem(pitId);
+  if (problem) throw new RunnerError('INVALID_PIT', problem);
 }
 
 /** Loads `<pitsDir>/<pitId>.json`, applies defaults, resolves the template. */

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { usageError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { PIT_ID_PATTERN } from './load.js';
+import { pitIdProblem } from './load.js';
 import { answerWarnings, configPath, defaultAnswers, pitExists, type NewPitAnswers } from './new.js';
 import { LANGUAGE_BUILD_TOOL } from './skeleton.js';
 
@@ -35,7 +35,7 @@ export async function promptNewPit(pitsDir: string, given: Partial<NewPitAnswers
 
   try {
     const id = await askUntil('PIT id (<language>-<buildTool>-<topic>-v<N>)', given.id ?? '', (answer) =>
-      PIT_ID_PATTERN.test(answer) ? { id: answer } : 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+      pitIdProblem(answer) ?? { id: answer });
     let overwrite = false;
     if (await pitExists(pitsDir, id.id)) {
       const answer = await ask(`${displayPath(configPath(pitsDir, id.id))} exists. Overwrite it? (y/N)`, 'n');

@@ -2,10 +2,10 @@ import { access, constants, copyFile, mkdtemp, readdir, rm } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { parse } from 'shell-quote';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
+import { readCommandLine, type ShellOnly } from '../sandbox/command-line.js';
 import { assertPitId, loadPit } from './load.js';
 import { MAVEN_OFFLINE_REPO } from './skeleton.js';
 import type { PitConfig } from '../grading/types.js';
@@ -43,7 +43,7 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
   for (const [index, command] of pit.setupCommands.entries()) report.problems.push(...commandProblems(`setupCommands.${index}`, command, pit.shell));
   report.problems.push(...commandProblems('testCommand', pit.testCommand, pit.shell));
   for (const command of [...pit.setupCommands, pit.testCommand]) {
-    const program = pit.shell ? undefined : parse(command)[0];
+    const program = pit.shell ? undefined : commandProblems('', command, false).length ? undefined : readCommandLine(command).argv[0];
     if (typeof program === 'string' && !(await onPath(program))) report.warnings.push(`'${program}' is not on this machine's PATH`);
   }
   if (!pit.template) report.warnings.push('no template folder: the tests come from the submission, which the student controls');
@@ -57,27 +57,29 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
 }
 
 /**
- * Without a shell, a command is split into an argument vector: operators, globs and `$VAR` would be
- * passed on literally or lost, so they are problems unless the PIT sets `"shell": true`.
+ * Without a shell, a command is split into an argument vector, read exactly as the sandbox will read
+ * it: operators, globs, `$VAR` and substitutions are problems unless the PIT sets `"shell": true`.
  */
 export function commandProblems(field: string, command: string, shell: boolean): string[] {
   if (shell) return [];
-  const tokens = parse(command, (name) => `$${name}`);
-  const problems: string[] = [];
-  if (tokens.length === 0) problems.push(`${field}: empty command`);
-  for (const token of tokens) {
-    if (typeof token === 'string') {
-      if (/\$[A-Za-z_{]/.test(token)) problems.push(`${field}: '${token}' expands a variable, which needs "shell": true`);
-    } else if ('op' in token && token.op === 'glob') {
-      problems.push(`${field}: '${token.pattern}' is a glob, which needs "shell": true`);
-    } else if ('op' in token) {
-      problems.push(`${field}: '${token.op}' is a shell operator; set "shell": true or split it into setupCommands`);
-    } else {
-      problems.push(`${field}: '#${token.comment}' is a comment, which needs "shell": true`);
-    }
+  let read: ReturnType<typeof readCommandLine>;
+  try {
+    read = readCommandLine(command);
+  } catch (err) {
+    return [`${field}: ${(err as Error).message}`];
   }
+  const problems = read.shellOnly.map(({ kind, text }) => `${field}: ${shellOnlyProblem[kind](text)}`);
+  if (!read.argv.length && !problems.length) problems.push(`${field}: empty command`);
   return problems;
 }
+
+const shellOnlyProblem: Record<ShellOnly['kind'], (text: string) => string> = {
+  operator: (text) => `'${text}' is a shell operator; set "shell": true or split it into setupCommands`,
+  glob: (text) => `'${text}' is a glob, which needs "shell": true`,
+  variable: (text) => `'${text}' expands a variable, which needs "shell": true`,
+  substitution: (text) => `'${text}' is a command substitution, which needs "shell": true`,
+  comment: (text) => `'${text}' is a comment, which needs "shell": true`,
+};
 
 /**
  * The PIT's pom must resolve offline: a copy of the pom (and the template's settings.xml, when the

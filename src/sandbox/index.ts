@@ -3,7 +3,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Sandbox, SandboxOptions } from './types.js';
+import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 import { handOver, removeFilesOf, removeTree } from './disk.js';
 import { killAllOf } from './processes.js';
 import { runCommand } from './run.js';
@@ -11,11 +11,9 @@ import { isInside } from '../paths.js';
 import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
 import type { SandboxMode } from './types.js';
 
-export type { Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
+export { SANDBOX_POOL_SIZE, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
 
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
-/** Sandbox uids per runner: the most submissions one runner may grade at once. */
-export const SANDBOX_POOL_SIZE = 16;
 
 type Owner = { uid: number; gid: number };
 // Each prepared workspace leases its own uid/gid: a run's cleanup sweeps every process of its uid, so

@@ -72,3 +72,6 @@ export interface SandboxOptions {
   /** Force a weaker mode than the machine allows (tests of the Fargate path). */
   mode?: SandboxMode;
 }
+
+/** Sandbox uids per runner: the most submissions one runner may grade at once. */
+export const SANDBOX_POOL_SIZE = 16;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { PIT_ID_PATTERN } from '../pits/load.js';
+import { pitIdProblem } from '../pits/load.js';
 import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from './run.js';
 import type { ResultsStore } from '../ports.js';
 
@@ -16,7 +16,7 @@ const messageSchema = z.object({
     .refine((key) => !key.split(/[/\\]/).includes('..'), 'must not contain ".." segments')
     .refine((key) => !/[\u0000-\u001f\\]/.test(key), 'must not contain control characters or backslashes'),
   userId: z.union([z.string().trim().min(1).max(200), z.number().int()]).transform(String),
-  pitId: z.string().regex(PIT_ID_PATTERN, `must match ${PIT_ID_PATTERN}`),
+  pitId: z.string().refine((id) => !pitIdProblem(id), { error: (issue) => pitIdProblem(String(issue.input)) }),
   createdAt: z.iso.datetime({ offset: true }),
 });
 
@@ -36,14 +36,15 @@ export function parseMessage(body: string): SubmissionMessage {
   throw new RunnerError('INVALID_MESSAGE', `invalid queue message: ${problems.join('; ')}`, { details: { problems } });
 }
 
-/**
- * Grades the submission a queue message names. The row is the source of truth: its PIT and file
- * win over the message's, and a disagreement is logged (the message may be stale or forged).
- */
+/** Parses a queue message body (INVALID_MESSAGE when malformed) and grades the submission it names. */
 export async function processMessageBody(body: string, deps: SubmissionDeps): Promise<SubmissionOutcome> {
   return processMessage(parseMessage(body), deps);
 }
 
+/**
+ * Grades the submission a queue message names. The row is the source of truth: its PIT and file
+ * win over the message's, and a disagreement is logged (the message may be stale or forged).
+ */
 export async function processMessage(message: SubmissionMessage, deps: SubmissionDeps): Promise<SubmissionOutcome> {
   return runSubmission(message.submissionId, { ...deps, store: warnOnMismatch(deps.store, message, deps.log) });
 }

@@ -31,7 +31,7 @@ export interface ReprocessRepository {
 export interface Progress { done: number; total: number; failed: number }
 
 export interface ReprocessSummary {
-  mode: 'dry-run' | 'enqueue' | 'inline';
+  mode: 'enqueue' | 'inline';
   selected: number;
   enqueued: number;
   graded: number;

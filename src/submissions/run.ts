@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { RunnerError, toRunnerError } from '../errors.js';
+import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
 import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.js';
@@ -69,9 +69,8 @@ async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDep
     try {
       await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes);
     } catch (err) {
-      const error = toRunnerError(err);
-      if (error.code !== 'SUBMISSION_NOT_FOUND' && error.code !== 'INVALID_SUBMISSION') throw error;
-      return unfetchable(pitId, error);
+      if (faultOf(err) !== 'student') throw err;
+      return unfetchable(pitId, toRunnerError(err));
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');

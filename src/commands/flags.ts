@@ -1,0 +1,24 @@
+import { pitIdProblem } from '../pits/load.js';
+import { SANDBOX_POOL_SIZE } from '../sandbox/types.js';
+
+/** Checks shared by several commands' yargs `.check()`: each throws the message yargs prints (exit 2). */
+
+export function checkPositiveInteger(flag: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`${flag}: must be a positive whole number (got ${value})`);
+}
+
+/** One sandbox uid per submission graded at once. */
+export function checkConcurrency(value: number | undefined): void {
+  checkPositiveInteger('--concurrency', value);
+  if (value !== undefined && value > SANDBOX_POOL_SIZE) throw new Error(`--concurrency: at most ${SANDBOX_POOL_SIZE} (one sandbox uid each)`);
+}
+
+export function checkPitId(flag: string, value: string | undefined): void {
+  const problem = value === undefined ? undefined : pitIdProblem(value);
+  if (problem) throw new Error(`${flag}: ${problem}`);
+}
+
+/** "a, b,,c" → ['a', 'b', 'c']; also flattens repeated flags (`--x a --x b,c`). */
+export function commaList(values: string | Array<string | number> | undefined): string[] {
+  return [values ?? []].flat().flatMap((value) => String(value).split(',')).map((item) => item.trim()).filter(Boolean);
+}
