@@ -28,7 +28,7 @@ function leaseTableOf(firstUid: number): Map<string, Owner> {
 
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
-  const modeReady = modeOf(options, isRoot, log);
+  const modeReady = detectMode(options, isRoot, log);
   const leases = leaseTableOf(options.uid);
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
@@ -75,20 +75,6 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       leases.delete(real); // only now may another submission get this uid
     },
   };
-}
-
-// The probe spawns a process, and what the machine allows does not change while the runner lives: one
-// probe per process and settings, not one per submission (drain-queue creates a sandbox for each).
-const modes = new Map<string, Promise<SandboxMode>>();
-function modeOf(options: SandboxOptions, isRoot: boolean, log: Logger): Promise<SandboxMode> {
-  const key = JSON.stringify([isRoot, options.mode, options.uid, options.gid, options.hide]);
-  let mode = modes.get(key);
-  if (!mode) {
-    mode = detectMode(options, isRoot, log);
-    modes.set(key, mode);
-    mode.catch(() => modes.delete(key)); // a failed probe is tried again by the next sandbox
-  }
-  return mode;
 }
 
 /** Probes once, at start, what this machine allows, and says what is not protected. */
