@@ -21,7 +21,7 @@ import { applyTemplate } from '../src/grading/template.js';
 import { readReports } from '../src/grading/reports.js';
 import { scoreRun } from '../src/grading/score.js';
 import { sandboxOptions } from '../src/grading/pipeline.js';
-import { createSandbox } from '../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { zipDirectory } from '../test/helpers/zip.js';
 import { interleaved, median, timeIt, timeProcess } from './measure.js';
@@ -33,13 +33,18 @@ await chmod(tmp, 0o711);
 const msText = (ms: number) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
 
 async function libraries() {
-  const imports = ['yargs', 'zod', 'pino', 'execa', 'node-stream-zip', 'fast-xml-parser', 'tinyglobby', 'shell-quote', 'postgres', '@aws-sdk/client-s3', '@aws-sdk/client-sqs'];
-  const load = (specifier: string) => timeProcess(process.execPath, ['--input-type=module', '-e', `await import('${specifier}')`], { cwd: repoRoot });
-  const bare = async () => (await load('node:fs')).ms; // the same node, ES module loader included, importing nothing of its own
+  // As the runner loads each: ES import, or require() for the CommonJS ones it loads on first use.
+  const imports = ['yargs', 'zod', 'pino', 'execa', 'tinyglobby', 'shell-quote', 'require:node-stream-zip', 'require:fast-xml-parser', 'postgres', '@aws-sdk/client-s3', '@aws-sdk/client-sqs'];
+  const load = (spec: string) => {
+    const name = spec.replace(/^require:/, '');
+    const code = spec.startsWith('require:') ? `(await import('node:module')).createRequire(process.cwd() + '/')('${name}')` : `await import('${name}')`;
+    return timeProcess(process.execPath, ['--input-type=module', '-e', code], { cwd: repoRoot });
+  };
+  const bare = async () => (await load('node:module')).ms; // the same node, ES module loader included, importing nothing of its own
   const rows: string[] = [];
-  for (const name of imports) {
-    const r = await interleaved(runs, async () => (await load(name)).ms, bare);
-    rows.push(`${name} ${msText(r.diff)}`);
+  for (const spec of imports) {
+    const r = await interleaved(runs, async () => (await load(spec)).ms, bare);
+    rows.push(`${spec} ${msText(r.diff)}`);
   }
   console.log(`loading a library (a fresh node importing it, minus one importing nothing): ${rows.join(', ')}`);
 }
@@ -56,6 +61,7 @@ async function steps() {
   await zipDirectory(path.join(repoRoot, 'examples', pitId, 'correct'), zip, 'correct/');
   const logFile = pino.destination({ dest: path.join(tmp, 'log.jsonl'), sync: true });
   const logger = pino({ level: 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, logFile);
+  let sandbox: Sandbox | undefined;
   for (let i = 0; i <= runs; i++) {
     const config = await time('config', async () => loadConfig({ ...process.env, RUNNER_WORK_DIR: path.join(tmp, 'work') }));
     const pit = await time('load PIT', () => loadPit(config.pitsDir, pitId));
@@ -63,16 +69,16 @@ async function steps() {
     await mkdir(path.join(workspace, 'submission'), { recursive: true, mode: 0o711 });
     const { projectRoot } = await time('unpack', () => unpackSubmission(zip, path.join(workspace, 'submission'), config.zip));
     await time('template copy', () => applyTemplate(pit, projectRoot));
-    const sandbox = createSandbox(sandboxOptions(config), silentLogger);
-    await time(`sandbox prepare${i === 0 ? ' (first, with probe)' : ''}`, () => sandbox.prepare(workspace));
+    sandbox ??= createSandbox(sandboxOptions(config), silentLogger); // one per process, as the runtime holds it
+    await time(`sandbox prepare${i === 0 ? ' (first: probes the namespaces)' : ''}`, () => sandbox!.prepare(workspace));
     await time('log line', async () => logger.info({ step: 'execute', ms: 1, exitCode: 0 }, 'execute done'));
-    const result = await sandbox.run({
+    const result = await sandbox!.run({
       command: pit.testCommand, shell: pit.shell, cwd: projectRoot, env: pit.environment, timeoutMs: pit.maxTimeoutMs, limits: pit.limits,
       network: false, output: { write: () => undefined, note: () => undefined }, maxOutputBytes: config.maxOutputBytes,
     });
     const reports = await time('report parsing', () => readReports(projectRoot, pit.reports));
     await time('score', async () => scoreRun(pit, reports.tests, { setupFailed: false, exitCode: result.exitCode, timedOut: false, memoryLimited: false, outputLimited: false, log: '' }));
-    await time('sandbox cleanup', () => sandbox.cleanup(workspace));
+    await time('sandbox cleanup', () => sandbox!.cleanup(workspace));
   }
   const first = Object.entries(figures).map(([step, values]) => `${step} ${msText(step.includes('first') ? values[0]! : median(values.slice(1)))}`);
   console.log(`steps in the runner process (median of ${runs}, after a warm-up): ${first.join(', ')}`);
