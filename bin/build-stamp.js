@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const STAMP = path.join('dist', '.sources.json');
+const STAMP = path.join('dist', '.build-stamp');
 const INPUTS = ['src', 'tsconfig.json', 'package.json'];
 
 /** One line per input file, sorted: "path size mtimeMs". Any added, removed, resized or touched file changes it. */
