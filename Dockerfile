@@ -14,8 +14,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --loglevel=error
 COPY tsconfig.json ./
+COPY bin ./bin
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
-RUN npm run build \
+# The same build as a checkout's, without source maps unless asked for (--build-arg SOURCE_MAPS=true; stack
+# traces use them with NODE_OPTIONS=--enable-source-maps). Then only the runtime dependencies stay.
+ARG SOURCE_MAPS=false
+RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
  && npm prune --omit=dev --loglevel=error
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime

@@ -16,18 +16,12 @@ import { gradeById } from '../test/helpers/grade.js';
 import { loadPit } from '../src/pits/load.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { zipDirectory } from '../test/helpers/zip.js';
+import { median, seconds as fmt, timeIt } from './measure.js';
 
 const runs = Number(process.argv[2] ?? 5);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-process-'));
 await chmod(tmp, 0o711);
 const config = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work') });
-
-async function timeIt(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return performance.now() - started;
-}
 
 /** The PIT's own commands, no runner: a fresh copy of solution + template each run, as a student would. */
 async function byHand(pitId: string): Promise<number[]> {
@@ -60,7 +54,6 @@ async function graded(pitId: string): Promise<number[]> {
   return times;
 }
 
-const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 try {
   for (const pitId of ['java-maven-dummy-dev', 'javascript-node-roman-v1']) {
     const hand = median(await byHand(pitId));

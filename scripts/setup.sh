@@ -48,3 +48,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# The compiled CLI, which bin/pit-runner.js runs while it matches the sources (see bin/build-stamp.js).
+if ! node --input-type=module -e "import { buildIsCurrent } from './bin/build-stamp.js'; process.exit(buildIsCurrent('.') ? 0 : 1)"; then
+  say "compiling to dist/"
+  npm run build --silent
+fi

@@ -1,6 +1,6 @@
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import { glob } from 'tinyglobby';
 import type { TestResult, TestStatus } from './types.js';
 
@@ -21,14 +21,23 @@ export const isLoadFailure = (t: TestResult) =>
   (t.status === 'error' && t.message === 'collection failure') ||
   (t.status === 'failed' && t.classname === 'test' && path.isAbsolute(t.name) && /\.[cm]?[jt]sx?$/.test(t.name));
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  htmlEntities: true,              // numeric character references (&#10;); DTDs are refused before parsing
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (tag) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(tag),
-});
+// fast-xml-parser is loaded on first use, as its single-file CommonJS build: a fifth of what importing its
+// ES modules costs, and nothing to commands that never read a report (bench/steps.ts).
+type Fxp = typeof import('fast-xml-parser');
+let loaded: { parser: InstanceType<Fxp['XMLParser']>; validator: Fxp['XMLValidator'] } | undefined;
+function xmlParser() {
+  if (loaded) return loaded;
+  const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as Fxp;
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    htmlEntities: true,              // numeric character references (&#10;); DTDs are refused before parsing
+    parseTagValue: false,
+    parseAttributeValue: false,
+    isArray: (tag) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(tag),
+  });
+  return (loaded = { parser, validator: XMLValidator });
+}
 
 type XmlNode = Record<string, unknown>;
 const asNode = (value: unknown): XmlNode => (typeof value === 'object' && value ? (value as XmlNode) : { '#text': String(value ?? '') });
@@ -42,7 +51,8 @@ const attr = (node: XmlNode, name: string) => (typeof node[`@${name}`] === 'stri
  */
 export function parseJUnitXml(xml: string): TestResult[] {
   if (/<!DOCTYPE/i.test(xml)) throw new Error('a DOCTYPE is not allowed in a test report (no entity expansion)');
-  const valid = XMLValidator.validate(xml);
+  const { parser, validator } = xmlParser();
+  const valid = validator.validate(xml);
   if (valid !== true) throw new Error(`not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
   const doc = parser.parse(xml) as XmlNode;
   if (!('testsuites' in doc) && !('testsuite' in doc)) throw new Error('neither <testsuites> nor <testsuite> at its root');

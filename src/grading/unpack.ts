@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
-import StreamZip from 'node-stream-zip';
+import { createRequire } from 'node:module';
+import type StreamZip from 'node-stream-zip';
 import { RunnerError } from '../errors.js';
 
 export interface ZipLimits { maxEntries: number; maxUnpackedBytes: number; maxCompressionRatio: number }
@@ -53,11 +54,16 @@ export async function unpackSubmission(zipFile: string, destDir: string, limits:
   return { projectRoot: projectRootOf(destDir, plan), entries: plan.length, bytes: limits.maxUnpackedBytes - x.budget.left };
 }
 
+// node-stream-zip is CommonJS: require()d on first use, it costs a third of an ES import (no export scan)
+// and nothing to commands that never unpack (bench/steps.ts).
+let StreamZipClass: typeof StreamZip | undefined;
+const streamZip = () => (StreamZipClass ??= createRequire(import.meta.url)('node-stream-zip') as typeof StreamZip);
+
 /** The central directory; entries past `keep` are only counted, so a huge directory costs no memory. */
 async function readDirectory(zipFile: string, keep: number): Promise<{ entries: ZipEntry[]; count: number }> {
   const entries: ZipEntry[] = [];
   let count = 0;
-  const zip = new StreamZip({ file: zipFile, storeEntries: false, skipEntryNameValidation: true });
+  const zip = new (streamZip())({ file: zipFile, storeEntries: false, skipEntryNameValidation: true });
   try {
     await new Promise<void>((resolve, reject) => {
       zip.on('entry', (entry) => { if (++count <= keep) entries.push(entry); });
