@@ -62,5 +62,6 @@ function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Lo
     },
     publish: (id, attempt, result, logsKey) => store.publish(id, attempt, result, logsKey),
     release: (id, attempt, to) => store.release(id, attempt, to),
+    heartbeat: (id, attempt) => store.heartbeat(id, attempt),
   };
 }
