@@ -5,7 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createS3Client } from '../src/aws/clients.js';
+import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
+import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createEcsClient, createLogsClient, createS3Client, createSecretsClient, createSqsClient, LONG_POLL_ALLOWANCE_MS } from '../src/aws/clients.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { createSubmissions } from '../src/db/submissions.js';
@@ -50,6 +54,32 @@ bounded('an S3 download from a server that never answers fails TRANSIENT, after 
   assert.is(error.code, 'TRANSIENT');
   assert.match(error.message, 'requestTimeout');
   assert.is(stall.accepted - before, 2, 'one connection per attempt');
+});
+
+bounded('ECS, CloudWatch Logs and Secrets Manager calls to a server that never answers time out as transient faults', async () => {
+  const options = { endpoint: `http://127.0.0.1:${stall.port}`, credentials: keys, maxAttempts: 1 };
+  const [ecs, logs, secrets] = [createEcsClient(quick, options), createLogsClient(quick, options), createSecretsClient(quick, options)];
+  const calls = [
+    () => ecs.send(new DescribeTasksCommand({ tasks: ['t'] })),
+    () => logs.send(new GetLogEventsCommand({ logGroupName: 'g', logStreamName: 's' })),
+    () => secrets.send(new GetSecretValueCommand({ SecretId: 's' })),
+  ];
+  for (const call of calls) {
+    const error = await orHang(call().then(() => undefined, (err: unknown) => err), 30_000, 'call');
+    assert.is((error as Error).name, 'TimeoutError');
+    assert.ok(isTransient(error));
+  }
+  for (const client of [ecs, logs, secrets]) client.destroy();
+});
+
+bounded('SQS calls are bounded too, with room for a 20 s long poll', async () => {
+  const client = createSqsClient(quick, { endpoint: `http://127.0.0.1:${stall.port}`, credentials: keys, maxAttempts: 1 });
+  const queueUrl = `http://127.0.0.1:${stall.port}/000000000000/q`;
+  await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 20 }), { abortSignal: AbortSignal.timeout(500) }).catch(() => undefined);
+  const handler = client.config.requestHandler as unknown as { httpHandlerConfigs(): Record<string, unknown> };
+  const bounds = handler.httpHandlerConfigs();
+  assert.equal([bounds.connectionTimeout, bounds.requestTimeout, bounds.socketTimeout, bounds.throwOnRequestTimeout], [500, 1_000 + LONG_POLL_ALLOWANCE_MS, 1_000 + LONG_POLL_ALLOWANCE_MS, true]);
+  client.destroy();
 });
 
 bounded('an S3 download whose body stops after the headers fails TRANSIENT', async () => {
