@@ -144,6 +144,23 @@ bounded('process --submission-id with S3 hanging exits 75 and leaves the row PEN
   assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
 });
 
+bounded('SIGTERM while S3 hangs releases the row at once and exits 143', async () => {
+  const id = await insertRow();
+  const before = stall.accepted;
+  const child = runCli(['process', '--submission-id', id], {
+    timeoutMs: 60_000,
+    env: {
+      DATABASE_URL: db.url, STORAGE_URL: 's3://subs', RUNNER_WORK_DIR: path.join(tmp, 'work'),
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${stall.port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
+    },
+  });
+  for (let i = 0; i < 300 && stall.accepted === before; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  child.kill('SIGTERM');
+  const run = await child;
+  assert.is(run.exitCode, 143, run.stderr);
+  assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
+});
+
 bounded('process --submission-id with PostgreSQL hanging exits 75', async () => {
   const run = await runCli(['process', '--submission-id', randomUUID()], {
     timeoutMs: 60_000,
