@@ -42,6 +42,13 @@ const schema = z.object({
   // queue
   RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
   RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it
+  RUNNER_LEASE_S: positiveInt.default(60),                         // a RUNNING row whose heartbeat is older may be taken over; renewed every third of it
+  // bounded calls (each attempt; the SDK's retries and the runner's come on top)
+  RUNNER_AWS_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),       // TCP (and TLS) connect to an AWS endpoint
+  RUNNER_AWS_REQUEST_TIMEOUT_MS: positiveInt.default(15_000),      // until the response starts, and any silence within it; SQS adds its long poll
+  RUNNER_DB_CONNECT_TIMEOUT_S: positiveInt.default(5),             // until PostgreSQL is ready for queries
+  RUNNER_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),     // server-side statement_timeout; the client gives up 5 s later
+  RUNNER_SUBMISSION_GRACE_MS: positiveInt.default(120_000),        // a submission's deadline: its PIT's time limit plus this (fetch, unpack, publish)
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,6 +71,10 @@ export interface Config {
   readonly sandbox: { readonly uid: number; readonly gid: number };
   readonly pollIntervalMs: number;
   readonly visibilityTimeoutS: number;
+  readonly leaseSeconds: number;
+  readonly aws: { readonly connectTimeoutMs: number; readonly requestTimeoutMs: number };
+  readonly db: { readonly connectTimeoutS: number; readonly statementTimeoutMs: number };
+  readonly submissionGraceMs: number;
 }
 
 /** Explicit option > environment > default, in one place. */
@@ -113,6 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID }),
     pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
     visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
+    leaseSeconds: e.RUNNER_LEASE_S,
+    aws: Object.freeze({ connectTimeoutMs: e.RUNNER_AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.RUNNER_AWS_REQUEST_TIMEOUT_MS }),
+    db: Object.freeze({ connectTimeoutS: e.RUNNER_DB_CONNECT_TIMEOUT_S, statementTimeoutMs: e.RUNNER_DB_STATEMENT_TIMEOUT_MS }),
+    submissionGraceMs: e.RUNNER_SUBMISSION_GRACE_MS,
   });
 }
 

@@ -87,8 +87,9 @@ const transientNodeCodes = new Set([
   'ENOSPC', 'EMFILE', 'ENFILE', 'EDQUOT',
 ]);
 // SQLSTATE classes that mean "try again": connection exceptions, insufficient resources,
-// operator intervention (admin shutdown), serialization failures and deadlocks.
-const transientSqlStates = /^(08|53|57P|40001|40P01)/;
+// operator intervention (admin shutdown, statement timeout), serialization failures, deadlocks and an
+// idle-in-transaction timeout.
+const transientSqlStates = /^(08|53|57P|57014|40001|40P01|25P03)/;
 
 /**
  * True for faults worth retrying: network errors, AWS throttling/5xx (the SDK marks them with

@@ -10,11 +10,12 @@ export interface SubmissionStorage {
   readonly location: string;
   /**
    * Streams the object at `key` to `destFile`. Throws RunnerError SUBMISSION_NOT_FOUND when it does
-   * not exist, INVALID_SUBMISSION when larger than `maxBytes`, TRANSIENT on a retryable fault.
+   * not exist, INVALID_SUBMISSION when larger than `maxBytes`, TRANSIENT on a retryable fault, and
+   * the signal's reason once `signal` aborts (a stop, the submission's deadline).
    */
-  download(key: string, destFile: string, maxBytes: number): Promise<{ bytes: number }>;
-  /** Stores the capped log at `logs/<submissionId>/run.log` and returns that key. */
-  putLog(submissionId: string, body: Buffer): Promise<string>;
+  download(key: string, destFile: string, maxBytes: number, signal?: AbortSignal): Promise<{ bytes: number }>;
+  /** Stores the capped log at `logs/<submissionId>/run.log` and returns that key; `signal` as for download. */
+  putLog(submissionId: string, body: Buffer, signal?: AbortSignal): Promise<string>;
 }
 
 /** A submission row as the pipeline sees it (the db repository maps columns to this). */
@@ -29,10 +30,16 @@ export interface SubmissionRecord {
 
 /** The results store: the db repository implements it; the pipeline depends only on this. */
 export interface ResultsStore {
-  /** RUNNING + attempt+1, fenced; null when the row does not exist; `skipped` when already final and not forced. */
-  claim(id: string, options?: { force?: boolean }): Promise<
+  /**
+   * RUNNING + attempt+1 + a fresh heartbeat, fenced. Not claimed: `missing` (no row), `final` (DONE or
+   * ERROR and not forced), `busy` (RUNNING under a live lease: heartbeat younger than `leaseSeconds`,
+   * default RUNNER_LEASE_S). A RUNNING row whose heartbeat is older is taken over.
+   */
+  claim(id: string, options?: { force?: boolean; leaseSeconds?: number }): Promise<
     | { claimed: true; attempt: number; submission: SubmissionRecord; previousStatus: SubmissionStatus }
-    | { claimed: false; reason: 'missing' | 'final'; status?: SubmissionStatus }>;
+    | { claimed: false; reason: 'missing' | 'final' | 'busy'; status?: SubmissionStatus }>;
+  /** Renews the lease of `attempt` (heartbeat = now); false when that attempt no longer owns the row. */
+  heartbeat(id: string, attempt: number): Promise<boolean>;
   /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
   publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean>;
   /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */

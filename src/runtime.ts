@@ -79,7 +79,11 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
       return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) };
     }),
     sandbox: once('sandbox', async () => {
-      const [{ createSandbox }, { sandboxOptions }] = await Promise.all([import('./sandbox/index.js'), import('./grading/pipeline.js')]);
+      const [{ createSandbox }, { removeLeftovers }, { sandboxOptions }] = await Promise.all([
+        import('./sandbox/index.js'), import('./sandbox/leftovers.js'), import('./grading/pipeline.js'),
+      ]);
+      // Whatever a killed earlier run of this work folder left behind goes before this one grades anything.
+      await removeLeftovers({ workDir: config.workDir, uid: config.sandbox.uid, log });
       return { value: createSandbox(sandboxOptions(config), log) };
     }),
     submissionDeps: once('submission deps', async () => {

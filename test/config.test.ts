@@ -38,4 +38,12 @@ config('a sandbox uid or gid of 0 is refused: tests would run as root', () => {
   assert.throws(() => loadConfig({ RUNNER_SANDBOX_GID: '0' }), /RUNNER_SANDBOX_GID/);
 });
 
+config('call and work bounds have defaults and each variable tunes one', () => {
+  const c = loadConfig({});
+  assert.equal([c.aws, c.db, c.leaseSeconds, c.submissionGraceMs], [{ connectTimeoutMs: 3000, requestTimeoutMs: 15000 }, { connectTimeoutS: 5, statementTimeoutMs: 30000 }, 60, 120000]);
+  const tuned = loadConfig({ RUNNER_AWS_REQUEST_TIMEOUT_MS: '2000', RUNNER_DB_STATEMENT_TIMEOUT_MS: '900', RUNNER_LEASE_S: '30' });
+  assert.equal([tuned.aws.requestTimeoutMs, tuned.aws.connectTimeoutMs, tuned.db.statementTimeoutMs, tuned.leaseSeconds], [2000, 3000, 900, 30]);
+  assert.throws(() => loadConfig({ RUNNER_AWS_CONNECT_TIMEOUT_MS: '0' }), /RUNNER_AWS_CONNECT_TIMEOUT_MS/);
+});
+
 config.run();

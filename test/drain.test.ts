@@ -113,6 +113,14 @@ drain('a result a newer attempt fenced out keeps its message (the newer attempt 
   assert.is(summary.skipped, 1);
 });
 
+drain('a duplicate of a submission another runner is grading is kept for later, not deleted, not failed', async () => {
+  deliveries([message('twin')]);
+  const summary = await run({ work: async () => ({ kind: 'busy' }) });
+  assert.equal(events, []);
+  assert.equal(calls(ChangeMessageVisibilityCommand), []);
+  assert.equal(summary, { received: 1, graded: 0, skipped: 1, failed: 0, leftForRetry: 0 });
+});
+
 drain('an already final submission is deleted as skipped', async () => {
   deliveries([message('done')]);
   const summary = await run({ work: async () => ({ kind: 'skipped', reason: 'final' }) });

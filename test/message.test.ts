@@ -61,6 +61,7 @@ message('the stored row wins over the message, and the mismatch is logged', asyn
     claim: async () => ({ claimed: true, attempt: 1, submission: row, previousStatus: 'PENDING' as const }),
     publish: async (_id, _attempt, result) => (published.push(result), true),
     release: async () => true,
+    heartbeat: async () => true,
   };
   const storage: SubmissionStorage = {
     location: 'memory://',

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,15 @@ import { freshDatabase, type TestDatabase } from './helpers/db.js';
 
 const cli = fileURLToPath(new URL('../bin/pit-runner.js', import.meta.url));
 const migrate = suite<{ db: TestDatabase; dir: string }>('migrate');
+const shipped = readdirSync(defaultMigrationsDir()).filter((name) => name.endsWith('.sql')).sort();
 
-// each test: its own database and a copy of the shipped migrations plus a slow second one, so that
+// each test: its own database and a copy of the shipped migrations plus a slow later one, so that
 // concurrent runners really overlap. Only what needs a process (concurrency, the CLI's exit) spawns one.
 migrate.before.each(async (context) => {
   context.db = await freshDatabase();
   context.dir = mkdtempSync(path.join(os.tmpdir(), 'pit-runner-migrations-'));
   cpSync(defaultMigrationsDir(), context.dir, { recursive: true });
-  writeFileSync(path.join(context.dir, '0002_marks.sql'), 'create table marks (n int);\nselect pg_sleep(0.3);\ninsert into marks values (1);\n');
+  writeFileSync(path.join(context.dir, '0900_marks.sql'), 'create table marks (n int);\nselect pg_sleep(0.3);\ninsert into marks values (1);\n');
 });
 migrate.after.each(async ({ db, dir }) => {
   await db.close();
@@ -65,15 +66,15 @@ migrate('three runners at once apply every migration exactly once', async ({ db,
   holder.release();
   const results = await Promise.all(runners);
   assert.equal(results.map((r) => r.exitCode), [0, 0, 0], results.map((r) => r.stderr).join('\n'));
-  assert.equal(await appliedNames(db), ['0001_submissions.sql', '0002_marks.sql']);
+  assert.equal(await appliedNames(db), [...shipped, '0900_marks.sql']);
   assert.equal([...await db.sql`select n from marks`], [{ n: 1 }]);
-  assert.is(results.filter((r) => r.stdout.includes('applied 0002_marks.sql')).length, 1);
+  assert.is(results.filter((r) => r.stdout.includes('applied 0900_marks.sql')).length, 1);
 });
 
 migrate('status exits 3 while migrations are pending and 0 once applied', async ({ db, dir }) => {
   const before = await run(db, dir, { action: 'status' });
   assert.is(before.exitCode, 3);
-  assert.match(before.stdout, 'pending  0002_marks.sql');
+  assert.match(before.stdout, 'pending  0900_marks.sql');
   assert.is((await run(db, dir)).exitCode, 0);
   const after = await run(db, dir, { action: 'status', json: true });
   assert.is(after.exitCode, 0);
@@ -89,27 +90,27 @@ migrate('--dry-run prints the plan and touches nothing', async ({ db, dir }) => 
 
 migrate('an applied migration edited or deleted makes migrate and status exit 3 naming it', async ({ db, dir }) => {
   assert.is((await run(db, dir)).exitCode, 0);
-  appendFileSync(path.join(dir, '0002_marks.sql'), '-- a later edit\n');
+  appendFileSync(path.join(dir, '0900_marks.sql'), '-- a later edit\n');
   for (const action of ['up', 'status'] as const) {
     const drifted = await run(db, dir, { action });
     assert.is(drifted.exitCode, 3);
-    assert.match(drifted.stdout + drifted.error, /0002_marks\.sql.*changed/);
+    assert.match(drifted.stdout + drifted.error, /0900_marks\.sql.*changed/);
   }
-  rmSync(path.join(dir, '0002_marks.sql'));
+  rmSync(path.join(dir, '0900_marks.sql'));
   for (const action of ['up', 'status'] as const) {
     const missing = await run(db, dir, { action });
     assert.is(missing.exitCode, 3);
-    assert.match(missing.stdout + missing.error, /0002_marks\.sql.*gone/);
+    assert.match(missing.stdout + missing.error, /0900_marks\.sql.*gone/);
   }
 });
 
 migrate('a migration failing midway leaves no partial schema and no bookkeeping row', async ({ db, dir }) => {
-  writeFileSync(path.join(dir, '0003_broken.sql'), 'create table half_done (x int);\nselect 1 / 0;\n');
+  writeFileSync(path.join(dir, '0901_broken.sql'), 'create table half_done (x int);\nselect 1 / 0;\n');
   const failed = await run(db, dir);
   assert.is(failed.exitCode, 1);
-  assert.match(failed.error, /0003_broken\.sql failed: division by zero; it was rolled back/);
+  assert.match(failed.error, /0901_broken\.sql failed: division by zero; it was rolled back/);
   assert.not.ok(await tableExists(db, 'half_done'));
-  assert.equal(await appliedNames(db), ['0001_submissions.sql', '0002_marks.sql']);
+  assert.equal(await appliedNames(db), [...shipped, '0900_marks.sql']);
 });
 
 migrate('a runner that cannot get the lock in time exits 75 and applies nothing', async ({ db, dir }) => {

@@ -46,9 +46,9 @@ submissions('force claims a final row again with the next attempt', async ({ rep
   assert.is(stored?.finishedAt, null);
 });
 
-submissions('of two concurrent claims only the latest attempt publishes', async ({ repo }) => {
+submissions('of two concurrent claims (no lease to respect) only the latest attempt publishes', async ({ repo }) => {
   const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
-  const claims = await Promise.all([repo.claim(row.id), repo.claim(row.id)]);
+  const claims = await Promise.all([repo.claim(row.id, { leaseSeconds: 0 }), repo.claim(row.id, { leaseSeconds: 0 })]);
   const attempts = claims.map((c) => (c.claimed ? c.attempt : 0)).sort();
   assert.equal(attempts, [1, 2]);
   assert.is(await repo.publish(row.id, 1, result(100), 'logs/stale'), false, 'the stale attempt is refused');
@@ -60,6 +60,35 @@ submissions('of two concurrent claims only the latest attempt publishes', async 
   const final = await repo.get(row.id);
   assert.is(final?.score, 50);
   assert.is(final?.logsS3Key, 'logs/current');
+});
+
+submissions('a RUNNING row under a live lease is busy, even forced; once its heartbeat is older than the lease it is taken over', async ({ db, repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  assert.ok((await repo.claim(row.id)).claimed);
+  const claims = await Promise.all([repo.claim(row.id, { leaseSeconds: 60 }), repo.claim(row.id, { leaseSeconds: 60, force: true })]);
+  assert.equal(claims, [{ claimed: false, reason: 'busy', status: 'RUNNING' }, { claimed: false, reason: 'busy', status: 'RUNNING' }]);
+  await db.sql`update submissions set heartbeat_at = now() - interval '61 seconds' where id = ${row.id}`;
+  const taken = await repo.claim(row.id, { leaseSeconds: 60 });
+  assert.ok(taken.claimed && taken.attempt === 2);
+});
+
+submissions('a RUNNING row with no heartbeat (left by an older runner) is taken over', async ({ db, repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await db.sql`update submissions set status = 'RUNNING', attempt = 1 where id = ${row.id}`;
+  const claim = await repo.claim(row.id);
+  assert.ok(claim.claimed && claim.attempt === 2);
+});
+
+submissions('heartbeat renews the current attempt only, and a final row has none', async ({ db, repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  await db.sql`update submissions set heartbeat_at = now() - interval '1 hour' where id = ${row.id}`;
+  assert.is(await repo.heartbeat(row.id, 2), false);
+  assert.ok(await repo.heartbeat(row.id, 1));
+  assert.ok(Date.now() - (await repo.get(row.id))!.heartbeatAt!.getTime() < 60_000, 'renewed');
+  await repo.publish(row.id, 1, result(100), null);
+  assert.is((await repo.get(row.id))?.heartbeatAt, null);
+  assert.is(await repo.heartbeat(row.id, 1), false);
 });
 
 submissions('publish stores score, outcome, per-test feedback and timings', async ({ repo }) => {
@@ -83,7 +112,7 @@ submissions('publish stores score, outcome, per-test feedback and timings', asyn
 submissions('release returns only the current attempt to PENDING', async ({ repo }) => {
   const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
   await repo.claim(row.id);
-  await repo.claim(row.id);
+  await repo.claim(row.id, { leaseSeconds: 0 });
   assert.is(await repo.release(row.id, 1), false);
   assert.ok(await repo.release(row.id, 2));
   assert.is((await repo.get(row.id))?.status, 'PENDING');

@@ -3,7 +3,10 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+
+/** What a client needs from the config; the timeouts fall back to the config's defaults. */
+export type ClientConfig = Pick<Config, 'region'> & Partial<Pick<Config, 'aws'>>;
 
 /**
  * SDK client factories. Region, credentials (the default chain: env, profile, container, instance),
@@ -24,16 +27,31 @@ export interface ClientOptions {
 }
 
 const defaultMaxAttempts = 5;
+/** The longest SQS long poll (WaitTimeSeconds 20): a receive may be silent that long before it answers. */
+export const LONG_POLL_ALLOWANCE_MS = 20_000;
 
-function common(config: Pick<Config, 'region'>, options: ClientOptions) {
+function common(config: ClientConfig, options: ClientOptions, extraSilenceMs = 0) {
   const env = options.env ?? process.env;
   const region = options.region ?? config.region;
   const maxAttempts = options.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? undefined : defaultMaxAttempts);
   const { endpoint, credentials } = options;
-  return { ...(region && { region }), ...(maxAttempts && { maxAttempts }), ...(endpoint && { endpoint }), ...(credentials && { credentials }) };
+  return {
+    ...(region && { region }), ...(maxAttempts && { maxAttempts }), ...(endpoint && { endpoint }), ...(credentials && { credentials }),
+    requestHandler: requestBounds(config.aws ?? loadConfig({}).aws, extraSilenceMs),
+  };
 }
 
-export function createS3Client(config: Pick<Config, 'region'>, options: ClientOptions = {}): S3Client {
+/**
+ * Every attempt is bounded: connecting, waiting for the response to start, and any silence while the
+ * body streams (a server that accepts and never answers fails with a TimeoutError, which the SDK
+ * retries and `isTransient` recognises). Without `throwOnRequestTimeout` the SDK only warns.
+ */
+export function requestBounds(timeouts: Config['aws'], extraSilenceMs = 0) {
+  const requestTimeout = timeouts.requestTimeoutMs + extraSilenceMs;
+  return { connectionTimeout: timeouts.connectTimeoutMs, requestTimeout, socketTimeout: requestTimeout, throwOnRequestTimeout: true };
+}
+
+export function createS3Client(config: ClientConfig, options: ClientOptions = {}): S3Client {
   const env = options.env ?? process.env;
   const endpointOverridden = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
   return new S3Client({
@@ -45,18 +63,18 @@ export function createS3Client(config: Pick<Config, 'region'>, options: ClientOp
   });
 }
 
-export function createSqsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): SQSClient {
-  return new SQSClient(common(config, options));
+export function createSqsClient(config: ClientConfig, options: ClientOptions = {}): SQSClient {
+  return new SQSClient(common(config, options, LONG_POLL_ALLOWANCE_MS));
 }
 
-export function createSecretsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): SecretsManagerClient {
+export function createSecretsClient(config: ClientConfig, options: ClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient(common(config, options));
 }
 
-export function createEcsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): ECSClient {
+export function createEcsClient(config: ClientConfig, options: ClientOptions = {}): ECSClient {
   return new ECSClient(common(config, options));
 }
 
-export function createLogsClient(config: Pick<Config, 'region'>, options: ClientOptions = {}): CloudWatchLogsClient {
+export function createLogsClient(config: ClientConfig, options: ClientOptions = {}): CloudWatchLogsClient {
   return new CloudWatchLogsClient(common(config, options));
 }

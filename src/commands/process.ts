@@ -57,7 +57,8 @@ function parseOrUsage(body: string) {
 
 function describe(outcome: SubmissionOutcome): Record<string, unknown> {
   if (outcome.kind === 'graded') return { graded: true, attempt: outcome.attempt, published: outcome.published, ...outcome.result };
-  return { graded: false, reason: outcome.kind === 'skipped' ? 'already final' : 'no such submission' };
+  const reasons = { skipped: 'already final', busy: 'being graded by another runner', missing: 'no such submission' } as const;
+  return { graded: false, reason: reasons[outcome.kind] };
 }
 
 export const processCommand: CommandModule<object, ProcessArgs> = {
@@ -99,7 +100,7 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
         : await runSubmission(args.submissionId!, deps, { force: args.force });
       process.stdout.write(`${JSON.stringify(describe(outcome))}\n`);
       if (outcome.kind === 'missing') throw new RunnerError('SUBMISSION_NOT_FOUND', `no submission ${args.submissionId ?? 'named by the message'} in the database`);
-      return EXIT.OK;
+      return outcome.kind === 'busy' ? EXIT.TRANSIENT : EXIT.OK;
     });
   }),
 };

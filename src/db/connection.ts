@@ -1,6 +1,7 @@
 import path from 'node:path';
 import postgres from 'postgres';
 import pRetry from 'p-retry';
+import { loadConfig, type Config } from '../config.js';
 import { RunnerError, isTransient, toRunnerError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
@@ -24,9 +25,14 @@ export interface DatabaseOptions {
   databaseSecretId?: string;
   /** The embedded cluster lives in `<dataDir>/pg` when no URL is given. */
   dataDir: string;
+  /** Default: the config's defaults (RUNNER_DB_CONNECT_TIMEOUT_S, RUNNER_DB_STATEMENT_TIMEOUT_MS). */
+  db?: Config['db'];
 }
 
-const CONNECT_TIMEOUT_S = 5;
+/** A pooled connection unused this long is closed (a NAT or proxy may drop it silently before). */
+const IDLE_TIMEOUT_S = 60;
+/** How much longer than the server's statement_timeout the client waits before it gives up on a query. */
+export const CLIENT_GRACE_MS = 5_000;
 
 /**
  * Opens the database: DATABASE_URL when given, else an embedded PostgreSQL under `<dataDir>/pg`.
@@ -41,11 +47,14 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     : await startEmbedded(path.join(options.dataDir, 'pg'), log);
   const url = options.databaseUrl ?? embedded!.url;
   const redacted = redactUrl(url);
+  const { connectTimeoutS, statementTimeoutMs } = options.db ?? loadConfig({}).db;
   const sql = postgres(url, {
-    connect_timeout: CONNECT_TIMEOUT_S,
+    connect_timeout: connectTimeoutS,
+    idle_timeout: IDLE_TIMEOUT_S,
     max: 10,
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
-    connection: { application_name: 'pit-runner' },
+    // server-side bounds, per session: a statement (or a lock wait) that runs too long, a transaction left open
+    connection: { application_name: 'pit-runner', statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs },
   });
   const close = async () => {
     await sql.end({ timeout: 5 });
@@ -63,7 +72,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
 
 async function checkConnection(sql: Sql, redacted: string): Promise<void> {
   try {
-    // a refused connection is retried twice, quickly; a connect timeout (5 s) is not
+    // a refused connection is retried twice, quickly; a connect timeout is not
     await pRetry(() => sql`select 1`, {
       retries: 2, minTimeout: 250, factor: 2,
       shouldRetry: (err) => isTransient(err) && (err as { code?: string }).code !== 'CONNECT_TIMEOUT',
@@ -84,4 +93,22 @@ export function describeConnectError(err: unknown, redacted: string): RunnerErro
     return new RunnerError('TRANSIENT', `the database at ${redacted} is unreachable (${reason}); nothing was changed, retry later`, { cause: err });
   }
   return toRunnerError(err);
+}
+
+/**
+ * A query the client stops waiting for `CLIENT_GRACE_MS` after the session's statement_timeout: a
+ * server that stalls after connecting (frozen, cut off) cannot enforce its own timeout. The caller
+ * gets an ETIMEDOUT fault (transient). The query is not cancelled: a cancel opens a connection to
+ * the same silent server, and postgres.js leaves its failure unhandled. The connection stays busy
+ * until the server answers or `sql.end` destroys it. Without a statement_timeout: the query as is.
+ */
+export function bounded<T>(sql: Sql, query: Promise<T>): Promise<T> {
+  const statementTimeout = Number((sql.options.connection as Record<string, unknown> | undefined)?.statement_timeout);
+  if (!(statementTimeout > 0)) return query;
+  const ms = statementTimeout + CLIENT_GRACE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([query, expired]).finally(() => clearTimeout(timer));
 }

@@ -4,7 +4,8 @@ import { usageError } from '../errors.js';
 import type { GradeResult, Outcome, StudentFeedback, SubmissionStatus } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord } from '../ports.js';
 import { isUuid } from '../ids.js';
-import type { Sql } from './connection.js';
+import { loadConfig } from '../config.js';
+import { bounded, type Sql } from './connection.js';
 
 /** What `feedback` (JSONB) holds: the GradeResult without the fields that have their own columns. */
 export type Feedback = Omit<GradeResult, 'pitId' | 'status' | 'outcome' | 'score'>;
@@ -21,6 +22,8 @@ export interface SubmissionRow extends SubmissionRecord {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Renewed while the row is being graded; null when no claim is live. */
+  heartbeatAt: Date | null;
 }
 
 export interface NewSubmission { id?: string; userId?: string | null; pitId: string; fileKey: string; createdAt?: Date }
@@ -36,7 +39,8 @@ export interface SubmissionFilter {
 
 const COLUMNS = `id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, outcome,
   score::float8 as score, feedback, student_feedback as "studentFeedback", logs_s3_key as "logsS3Key", attempt, error_code as "errorCode",
-  created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt"`;
+  created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt",
+  heartbeat_at as "heartbeatAt"`;
 
 /** The submissions table (columns are snake_case; rows come back camelCase). */
 export function createSubmissions(sql: Sql) {
@@ -45,50 +49,64 @@ export function createSubmissions(sql: Sql) {
   const store: ResultsStore = {
     async claim(id, options = {}) {
       checkId(id);
-      // one statement: the update is fenced on status; when it matches nothing, the same snapshot says
-      // whether the row is missing or final (no second query that could race)
-      // (the status before the claim comes back too: a failed forced regrade restores it)
-      const rows = await sql<Array<SubmissionRecord & { claimed: boolean; previousStatus: SubmissionStatus }>>`
-        with previous as (select id, status from submissions where id = ${id} for update),
+      const leaseSeconds = options.leaseSeconds ?? loadConfig({}).leaseSeconds;
+      // one statement: the update is fenced on status and lease; when it matches nothing, the same
+      // snapshot says whether the row is missing, final or busy (no second query that could race).
+      // A RUNNING row is taken over only when its heartbeat is older than the lease (its owner died);
+      // the status before the claim comes back too: a failed forced regrade restores it.
+      const rows = await bounded(sql, sql<Array<SubmissionRecord & { claimed: boolean; previousStatus: SubmissionStatus }>>`
+        with previous as (select id, status, heartbeat_at from submissions where id = ${id} for update),
         claimed as (
-          update submissions s set status = 'RUNNING', attempt = s.attempt + 1, started_at = now(), finished_at = null
+          update submissions s set status = 'RUNNING', attempt = s.attempt + 1, started_at = now(), finished_at = null,
+            heartbeat_at = now()
           from previous p
-          where s.id = p.id and (p.status in ('PENDING', 'RUNNING') or ${options.force === true})
+          where s.id = p.id and case p.status
+            when 'PENDING' then true
+            when 'RUNNING' then p.heartbeat_at is null or p.heartbeat_at < clock_timestamp() - make_interval(secs => ${leaseSeconds})
+            else ${options.force === true} end
           returning s.id, s.user_id, s.pit_id, s.file_key, s.status, s.attempt, p.status as previous_status)
         select true as claimed, id, user_id as "userId", pit_id as "pitId", file_key as "fileKey", status, attempt,
           previous_status as "previousStatus" from claimed
         union all
         select false, id, user_id, pit_id, file_key, status, attempt, status from submissions
-        where id = ${id} and not exists (select 1 from claimed)`;
+        where id = ${id} and not exists (select 1 from claimed)`);
       const [row] = rows;
       if (!row) return { claimed: false, reason: 'missing' };
       const { claimed, previousStatus, ...submission } = row;
-      return claimed
-        ? { claimed: true, attempt: submission.attempt, submission, previousStatus }
-        : { claimed: false, reason: 'final', status: submission.status };
+      if (claimed) return { claimed: true, attempt: submission.attempt, submission, previousStatus };
+      return { claimed: false, reason: submission.status === 'RUNNING' ? 'busy' : 'final', status: submission.status };
     },
 
     async publish(id, attempt, result, logsKey, student) {
       checkId(id);
       const { pitId: _pitId, status, outcome, score, ...feedback } = result;
-      const rows = await sql`
+      const rows = await bounded(sql, sql`
         update submissions set status = ${status}, outcome = ${outcome}, score = ${score},
           feedback = ${sql.json(feedback as unknown as postgres.JSONValue)}, logs_s3_key = ${logsKey},
           student_feedback = ${student ? sql.json(student as unknown as postgres.JSONValue) : null},
-          error_code = ${result.error?.code ?? null}, finished_at = now()
+          error_code = ${result.error?.code ?? null}, finished_at = now(), heartbeat_at = null
         where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
-        returning id`;
+        returning id`);
       return rows.length === 1;
     },
 
     async release(id, attempt, to = 'PENDING') {
       checkId(id);
       // back to a final status only for a forced regrade: its previous result is still in the row
-      const rows = await sql`
-        update submissions set status = ${to}, started_at = null,
+      const rows = await bounded(sql, sql`
+        update submissions set status = ${to}, started_at = null, heartbeat_at = null,
           finished_at = case when ${to} = 'PENDING' then null else coalesce(finished_at, updated_at) end
         where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
-        returning id`;
+        returning id`);
+      return rows.length === 1;
+    },
+
+    async heartbeat(id, attempt) {
+      checkId(id);
+      const rows = await bounded(sql, sql`
+        update submissions set heartbeat_at = now()
+        where id = ${id} and attempt = ${attempt} and status = 'RUNNING'
+        returning id`);
       return rows.length === 1;
     },
   };
@@ -130,7 +148,7 @@ export function createSubmissions(sql: Sql) {
 
     /**
      * Final rows back to PENDING before they are enqueued again (a RUNNING row is left alone: its
-     * claim is live, and a new claim takes RUNNING rows anyway). The old result stays until the next
+     * claim is live, and a new claim takes it over once its lease has run out). The old result stays until the next
      * publish overwrites it. Returns the ids that were reset.
      */
     async resetToPending(ids: string[]): Promise<string[]> {

@@ -57,7 +57,8 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   };
 
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
-  const workspace = await mkdtemp(path.join(config.workDir, 'sub-'));
+  // named after this process, so a later run can tell the leftovers of a dead one (sandbox/leftovers.ts)
+  const workspace = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
   const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
   try {
     let t = performance.now();

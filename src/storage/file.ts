@@ -18,7 +18,7 @@ export function createFileStorage(root: string): SubmissionStorage {
   };
   return {
     location: `file://${base}`,
-    async download(key, destFile, maxBytes) {
+    async download(key, destFile, maxBytes, signal) {
       const file = inside(key);
       const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new RunnerError('SUBMISSION_NOT_FOUND', `submission file ${JSON.stringify(key)} does not exist in ${base}`);
@@ -26,7 +26,9 @@ export function createFileStorage(root: string): SubmissionStorage {
       });
       if (!info.isFile()) throw new RunnerError('SUBMISSION_NOT_FOUND', `submission ${JSON.stringify(key)} is not a file`);
       if (info.size > maxBytes) throw new RunnerError('INVALID_SUBMISSION', `the submission is ${info.size} bytes; the limit is ${maxBytes}`);
-      await pipeline(createReadStream(file), createWriteStream(destFile, { flags: 'wx', mode: 0o600 }));
+      await pipeline(createReadStream(file), createWriteStream(destFile, { flags: 'wx', mode: 0o600 }), { signal }).catch((err: unknown) => {
+        throw signal?.aborted ? signal.reason : err;
+      });
       return { bytes: info.size };
     },
     async putLog(submissionId, body) {

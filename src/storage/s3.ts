@@ -27,10 +27,10 @@ export function createS3Storage({ client, bucket, prefix = '' }: S3StorageOption
 
   return {
     location,
-    async download(key, destFile, maxBytes) {
+    async download(key, destFile, maxBytes, signal) {
       const where = `${location}/${key}`;
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) })).catch((err: unknown) => {
-        throw s3Failure(err, where);
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }), { abortSignal: signal }).catch((err: unknown) => {
+        throw s3Failure(err, where, signal);
       });
       const body = response.Body;
       if (!(body instanceof Readable)) throw transientError(`reading ${where}: the response had no body stream`);
@@ -47,20 +47,21 @@ export function createS3Storage({ client, bucket, prefix = '' }: S3StorageOption
         },
       });
       try {
-        await pipeline(body, bound, createWriteStream(destFile, { flags: 'wx', mode: 0o600 }));
+        await pipeline(body, bound, createWriteStream(destFile, { flags: 'wx', mode: 0o600 }), { signal });
       } catch (err) {
         if (err instanceof RunnerError) throw err;
+        if (signal?.aborted) throw signal.reason;
         throw transientError(`download of ${where} was interrupted: ${(err as Error).message}`, err);
       }
       return { bytes };
     },
 
-    async putLog(submissionId, body) {
+    async putLog(submissionId, body, signal) {
       const key = objectKey(logKeyFor(submissionId));
       await client
-        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }))
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }), { abortSignal: signal })
         .catch((err: unknown) => {
-          throw s3Failure(err, `s3://${bucket}/${key}`);
+          throw s3Failure(err, `s3://${bucket}/${key}`, signal);
         });
       return key;
     },
@@ -74,9 +75,11 @@ function tooLarge(bytes: number, maxBytes: number, qualifier = ''): RunnerError 
 /**
  * A missing key is the submission's fault (a final ERROR). A missing bucket or a refusal is the
  * operator's: TRANSIENT, so the message waits in the queue (then the DLQ) instead of failing every
- * submission. Throttling, 5xx and network faults arrive here after the SDK's own retries.
+ * submission. Throttling, 5xx, network faults and timeouts (RUNNER_AWS_*_TIMEOUT_MS: a server that
+ * accepts and never answers) arrive here after the SDK's own retries. An abort is the signal's reason.
  */
-function s3Failure(err: unknown, where: string): RunnerError {
+function s3Failure(err: unknown, where: string, signal?: AbortSignal): unknown {
+  if (signal?.aborted) return signal.reason;
   const name = (err as { name?: string }).name ?? '';
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || (name === 'NotFound' && status === 404)) {

@@ -55,6 +55,12 @@ export function verdictForOutcome(outcome: SubmissionOutcome, message: ReceivedM
   if (outcome.kind === 'missing') {
     return verdictForFailure(new RunnerError('SUBMISSION_NOT_FOUND', 'no such submission row (yet)'), message, log);
   }
+  if (outcome.kind === 'busy') {
+    // Another runner grades it under a live lease. Deleting this copy would lose the submission if that
+    // runner failed; kept, it comes back after its visibility timeout and finds the row final (or free).
+    log.info('being graded by another runner: message kept until that run ends');
+    return { ack: { action: 'keep' }, label: 'skipped' };
+  }
   if (outcome.kind === 'graded' && !outcome.published) {
     // A newer attempt owns the row and has not committed yet; if it fails, this message is all that
     // brings the submission back. Its redelivery finds the row final (deleted then) or grades it.

@@ -63,5 +63,6 @@ function warnOnMismatch(store: ResultsStore, message: SubmissionMessage, log: Lo
     },
     publish: (id, attempt, result, logsKey, student) => store.publish(id, attempt, result, logsKey, student),
     release: (id, attempt, to) => store.release(id, attempt, to),
+    heartbeat: (id, attempt) => store.heartbeat(id, attempt),
   };
 }

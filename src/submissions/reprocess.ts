@@ -36,13 +36,15 @@ export interface ReprocessSummary {
   enqueued: number;
   graded: number;
   skipped: number;
+  /** Being graded elsewhere under a live lease: left alone. */
+  busy: number;
   missing: number;
   failed: number;
   failures: Array<{ id: string; code: string; message: string }>;
 }
 
 export const emptySummary = (mode: ReprocessSummary['mode'], selected: number): ReprocessSummary =>
-  ({ mode, selected, enqueued: 0, graded: 0, skipped: 0, missing: 0, failed: 0, failures: [] });
+  ({ mode, selected, enqueued: 0, graded: 0, skipped: 0, busy: 0, missing: 0, failed: 0, failures: [] });
 
 /** The message body the submissions queue carries: the API's shape, so `process --message` and the Pipe read it alike. */
 export function queueMessageBody(row: SelectedSubmission): string {

@@ -8,8 +8,8 @@ import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.j
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
-import type { GradeResult } from '../grading/types.js';
-import type { ResultsStore, SubmissionStorage } from '../ports.js';
+import type { GradeResult, PitConfig } from '../grading/types.js';
+import type { ResultsStore, SubmissionRecord, SubmissionStorage } from '../ports.js';
 
 export interface SubmissionDeps {
   config: Config;
@@ -23,19 +23,28 @@ export interface SubmissionDeps {
 export type SubmissionOutcome =
   | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean }
   | { kind: 'skipped'; reason: 'final' }
+  /** Another runner is grading it under a live lease: keep the message for later (not an error). */
+  | { kind: 'busy' }
   | { kind: 'missing' };
+
+/** After a stop or the deadline, how long the work may take to wind down (kill tests, clean up) before it is abandoned. */
+const WIND_DOWN_MS = 10_000;
 
 /**
  * claim → fetch → grade → publish for one stored submission. The student's faults end as a DONE or
- * ERROR row. A transient fault (after retries) or a stop releases the row to PENDING and is thrown,
- * so the queue message stays for redelivery. `published: false` means a newer attempt owns the row.
+ * ERROR row. A transient fault (after retries), a stop or the submission's deadline (its PIT's time
+ * limit + RUNNER_SUBMISSION_GRACE_MS) releases the row to PENDING and is thrown (TRANSIENT, or
+ * STOPPED), so the queue message stays for redelivery. While the work runs, the row's lease is renewed
+ * every third of RUNNER_LEASE_S, so a duplicate delivery meanwhile ends `busy` instead of grading it
+ * again. `published: false` means a newer attempt owns the row.
  */
 export async function runSubmission(submissionId: string, deps: SubmissionDeps, options: { force?: boolean } = {}): Promise<SubmissionOutcome> {
-  const { store, storage, config } = deps;
-  const claim = await withRetry('claim', () => store.claim(submissionId, options), deps.log);
+  const { store, config } = deps;
+  const claim = await withRetry('claim', () => store.claim(submissionId, { ...options, leaseSeconds: config.leaseSeconds }), deps.log);
   if (!claim.claimed) {
-    deps.log.info({ submissionId, reason: claim.reason, status: claim.status }, claim.reason === 'final' ? 'already final: skipped' : 'no such submission');
-    return claim.reason === 'final' ? { kind: 'skipped', reason: 'final' } : { kind: 'missing' };
+    deps.log.info({ submissionId, reason: claim.reason, status: claim.status }, skipMessages[claim.reason]);
+    if (claim.reason === 'final') return { kind: 'skipped', reason: 'final' };
+    return { kind: claim.reason };
   }
   const { attempt, submission, previousStatus } = claim;
   // a forced regrade of a final row that cannot finish keeps its earlier result: no message would
@@ -44,38 +53,96 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   const log = deps.log.child({ submissionId, attempt, pitId: submission.pitId });
   log.info({ step: 'claim' }, 'claimed');
 
+  const lease = renewLease(() => store.heartbeat(submissionId, attempt), config.leaseSeconds, log);
+  const deadline = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const graded = await fetchAndGrade(submission.fileKey, submission.pitId, { ...deps, log }, config);
-    const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log), log);
-    const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, studentFeedback(graded.result)), log);
-    const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
-    if (published) log.info(fields, 'published');
-    else log.warn(fields, 'a newer attempt owns this submission: result not written');
-    return { kind: 'graded', attempt, result: graded.result, published };
+    // an unknown or invalid PIT fails after the fetch, as before (a missing ZIP is still the student's ERROR)
+    const pit = await loadPit(config.pitsDir, submission.pitId).catch(() => undefined);
+    const deadlineMs = Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs) + config.submissionGraceMs;
+    timer = setTimeout(() => deadline.abort(pastDeadline(deadlineMs)), deadlineMs);
+    const signal = deps.signal ? AbortSignal.any([deps.signal, deadline.signal]) : deadline.signal;
+    const work = gradeAndPublish(submissionId, attempt, submission, pit, { ...deps, log, signal });
+    return await windDown(work, signal, WIND_DOWN_MS);
   } catch (err) {
-    const error = toRunnerError(err);
+    // the sandbox reports any abort as a stop: past the deadline it is the deadline's transient fault
+    const error = deadline.signal.aborted && !deps.signal?.aborted ? (deadline.signal.reason as RunnerError) : toRunnerError(err);
     const released = await store.release(submissionId, attempt, releaseTo).catch(() => false);
     log.warn({ code: error.code, released }, `not graded: ${error.message}`);
     throw error;
+  } finally {
+    clearTimeout(timer);
+    lease.stop();
   }
 }
 
+const skipMessages = { final: 'already final: skipped', busy: 'being graded under a live lease: left for later', missing: 'no such submission' } as const;
+
+async function gradeAndPublish(submissionId: string, attempt: number, submission: SubmissionRecord, pit: PitConfig | undefined, deps: SubmissionDeps): Promise<SubmissionOutcome> {
+  const { store, storage, log } = deps;
+  const graded = await fetchAndGrade(submission, pit, deps);
+  const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log, deps.signal), log);
+  const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, studentFeedback(graded.result)), log);
+  const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
+  if (published) log.info(fields, 'published');
+  else log.warn(fields, 'a newer attempt owns this submission: result not written');
+  return { kind: 'graded', attempt, result: graded.result, published };
+}
+
+function pastDeadline(deadlineMs: number): RunnerError {
+  return new RunnerError('TRANSIENT', `the submission was not graded within its deadline of ${Math.round(deadlineMs / 1000)} s (its PIT's time limit + RUNNER_SUBMISSION_GRACE_MS): released for a later attempt`, { details: { deadlineMs } });
+}
+
+/**
+ * The work's own result; once `signal` aborts, the work gets `graceMs` to wind down (the sandbox kills
+ * the tests and removes the workspace), then it is abandoned with the abort's reason: a call stalled
+ * past its own bounds must not keep the submission.
+ */
+async function windDown<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<never>((_, reject) => {
+    onAbort = () => { timer = setTimeout(() => reject(signal.reason), graceMs); };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, abandoned]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+    clearTimeout(timer);
+  }
+}
+
+/** Renews the claim's heartbeat every third of the lease until stopped; a failed renewal is logged, not fatal. */
+function renewLease(renew: () => Promise<boolean>, leaseSeconds: number, log: Logger): { stop(): void } {
+  const interval = setInterval(() => {
+    renew().then(
+      (held) => { if (!held) log.warn({ step: 'heartbeat' }, 'the claim was taken over: this attempt will not be published'); },
+      (err: Error) => log.warn({ step: 'heartbeat', err: err.message }, 'heartbeat failed: the lease may run out'),
+    );
+  }, (leaseSeconds * 1000) / 3);
+  interval.unref();
+  return { stop: () => clearInterval(interval) };
+}
+
 /** Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's fault. */
-async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDeps, config: Config): Promise<Graded> {
+async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfig | undefined, deps: SubmissionDeps): Promise<Graded> {
+  const { config } = deps;
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
-  const downloads = await mkdtemp(path.join(config.workDir, 'dl-'));
+  const downloads = await mkdtemp(path.join(config.workDir, `dl-${process.pid}-`));
   try {
     const zipFile = path.join(downloads, 'submission.zip');
     const started = performance.now();
     try {
-      await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes);
+      await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes, deps.signal);
     } catch (err) {
       if (faultOf(err) !== 'student') throw err;
       return unfetchable(pitId, toRunnerError(err));
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
-    const graded = await gradeSubmission({ zipFile }, await loadPit(config.pitsDir, pitId), deps);
+    const graded = await gradeSubmission({ zipFile }, pit ?? (await loadPit(config.pitsDir, pitId)), deps);
     graded.result.timings.fetchMs = fetchMs;
     return graded;
   } finally {
