@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { EXIT, takeExitCode, toRunnerError } from './errors.js';
 
 /** Each command has its own argument shape; yargs checks them at parse time. */
@@ -34,6 +32,7 @@ process.on('warning', (warning) => {
 class UsageFailure extends Error {}
 
 async function buildCli(argv: string[]) {
+  const { default: yargs } = await import('yargs');
   const named = argv.find((arg) => !arg.startsWith('-'));
   const cli = yargs(argv)
     .scriptName('pit-runner')
@@ -41,11 +40,10 @@ async function buildCli(argv: string[]) {
   for (const [name, { command, describe, load }] of Object.entries(commands)) {
     cli.command(name === named ? { ...(await load()), command, describe } : { command, describe, handler: () => undefined });
   }
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return cli
     .demandCommand(1, 'name a command')
     .strict()
-    .version(version)
+    .version(packageVersion())
     .help()
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((message, error) => {
@@ -59,6 +57,11 @@ async function buildCli(argv: string[]) {
  * or what it throws mapped by errors.ts (reported here, once).
  */
 export async function main(argv: string[]): Promise<number> {
+  // The one question that needs no parser: answered before yargs is loaded (a CI probe, a health check).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT.OK;
+  }
   try {
     await (await buildCli(argv)).parseAsync();
     return takeExitCode() ?? EXIT.OK;
@@ -79,10 +82,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 function describeCause(cause: unknown): string | undefined {
   if (cause === undefined) return undefined;
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
 // Commands close what they open; exiting here also ends whatever handle a library left behind.
-process.exit(await main(hideBin(process.argv)));
+process.exit(await main(process.argv.slice(2)));

@@ -8,7 +8,10 @@ import * as assert from 'uvu/assert';
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createSqsQueue } from '../src/aws/sqs-queue.js';
+import { drainSubmissions, retryDelaySeconds } from '../src/submissions/drain.js';
 import { createEcsClient, createLogsClient, createS3Client, createSecretsClient, createSqsClient, LONG_POLL_ALLOWANCE_MS } from '../src/aws/clients.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
@@ -179,6 +182,26 @@ bounded('a submission still fetching at its deadline is released to PENDING, and
   assert.is(error.code, 'TRANSIENT');
   assert.match(error.message, 'deadline of 2 s');
   assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
+});
+
+bounded('drain-queue with S3 silent: the row goes back to PENDING and the message is left for a retry, within its bounds', async () => {
+  const sqs = new SQSClient({ region: 'us-east-1', credentials: keys });
+  const sqsMock = mockClient(sqs);
+  const queue = createSqsQueue({ client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions' });
+  const store = createSubmissions(db.sql);
+  const submission = await store.insert({ pitId: 'javascript-node-roman-v1', fileKey: 'in/a.zip', userId: 'u1' });
+  const body = JSON.stringify({ submissionId: submission.id, fileKey: 'in/a.zip', userId: 'u1', pitId: 'javascript-node-roman-v1', createdAt: submission.createdAt.toISOString() });
+  sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: body, Attributes: { ApproximateReceiveCount: '1' } }] }).resolves({ Messages: [] });
+  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+  sqsMock.on(DeleteMessageCommand).resolves({});
+  const deps = { config: loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'drain-work'), RUNNER_POLL_INTERVAL_MS: '0' }), log: silentLogger, store, storage: s3Storage(stall.port) };
+  const started = Date.now();
+  const { summary, reason } = await orHang(drainSubmissions({ queue, deps, waitSeconds: 0, maxSeconds: 20 }), 30_000, 'drain');
+  assert.ok(Date.now() - started < 20_000, 'within --max-seconds');
+  assert.equal([reason, summary.failed, summary.leftForRetry], ['empty', 1, 1]);
+  assert.equal(await row(submission.id), { status: 'PENDING', attempt: 1 });
+  assert.equal(sqsMock.commandCalls(DeleteMessageCommand).length, 0);
+  assert.ok(sqsMock.commandCalls(ChangeMessageVisibilityCommand).some((call) => call.args[0].input.ReceiptHandle === 'r1' && call.args[0].input.VisibilityTimeout === retryDelaySeconds(1)));
 });
 
 bounded.run();

@@ -1,9 +1,14 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createRequire } from 'node:module';
 import { loadConfig, type Config } from '../config.js';
+
+// Each SDK package costs 100–300 ms to load: a command loads only the clients it makes. (The packages
+// have no ESM entry of their own; `import` reads the same CommonJS build, so mocks see one class.)
+const load = createRequire(import.meta.url);
 
 /** What a client needs from the config; the timeouts fall back to the config's defaults. */
 export type ClientConfig = Pick<Config, 'region'> & Partial<Pick<Config, 'aws'>>;
@@ -54,6 +59,7 @@ export function requestBounds(timeouts: Config['aws'], extraSilenceMs = 0) {
 export function createS3Client(config: ClientConfig, options: ClientOptions = {}): S3Client {
   const env = options.env ?? process.env;
   const endpointOverridden = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  const { S3Client } = load('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
   return new S3Client({
     ...common(config, options),
     forcePathStyle: options.forcePathStyle ?? endpointOverridden,
@@ -64,17 +70,21 @@ export function createS3Client(config: ClientConfig, options: ClientOptions = {}
 }
 
 export function createSqsClient(config: ClientConfig, options: ClientOptions = {}): SQSClient {
+  const { SQSClient } = load('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
   return new SQSClient(common(config, options, LONG_POLL_ALLOWANCE_MS));
 }
 
 export function createSecretsClient(config: ClientConfig, options: ClientOptions = {}): SecretsManagerClient {
+  const { SecretsManagerClient } = load('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
   return new SecretsManagerClient(common(config, options));
 }
 
 export function createEcsClient(config: ClientConfig, options: ClientOptions = {}): ECSClient {
+  const { ECSClient } = load('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs');
   return new ECSClient(common(config, options));
 }
 
 export function createLogsClient(config: ClientConfig, options: ClientOptions = {}): CloudWatchLogsClient {
+  const { CloudWatchLogsClient } = load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs');
   return new CloudWatchLogsClient(common(config, options));
 }
