@@ -52,7 +52,6 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-
 export interface Config {
   readonly pitsDir: string;
   readonly storageUrl: string;
