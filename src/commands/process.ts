@@ -7,8 +7,8 @@ import type { Logger } from '../log.js';
 import { gradeSubmission, type Graded } from '../grading/pipeline.js';
 import { loadPit } from '../pits/load.js';
 import type { Sandbox } from '../sandbox/index.js';
-import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
-import { parseMessage, processMessage } from '../submissions/message.js';
+import type { SubmissionOutcome } from '../submissions/run.js';
+import { parseMessage } from '../submissions/message.js';
 import { isUuid } from '../ids.js';
 import type { PitConfig } from '../grading/types.js';
 import { formatResult, FORMATS, type Format } from '../report/formats.js';
@@ -94,7 +94,9 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
           : formatResult(graded.result, format ?? 'json', graded.pit.weights));
         return EXIT.OK;
       }
-      const deps = await scope.submissionDeps();
+      const [deps, { runSubmission }, { processMessage }] = await Promise.all([
+        scope.submissionDeps(), import('../submissions/run.js'), import('../submissions/message.js'),
+      ]);
       const outcome = message
         ? await processMessage(message, deps)
         : await runSubmission(args.submissionId!, deps, { force: args.force });

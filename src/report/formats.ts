@@ -1,4 +1,4 @@
-import { XMLBuilder } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import { studentFeedback } from '../grading/feedback.js';
 import { testId } from '../grading/reports.js';
 import type { GradeResult, TestResult } from '../grading/types.js';
@@ -98,6 +98,8 @@ export function junitXml(result: GradeResult): string {
       ...(test.hidden && { properties: { property: { '@_name': 'visibility', '@_value': 'hidden' } } }),
     })),
   };
+  // loaded here: only this format needs the XML builder
+  const { XMLBuilder } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
   const builder = new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: true });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ testsuite: suite }) as string}`;
 }
