@@ -5,7 +5,7 @@ import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sandbox, SandboxOptions } from './types.js';
 import { handOver, removeFilesOf, removeTree } from './disk.js';
-import { killAllOf } from './processes.js';
+import { killAllOf, processesOf } from './processes.js';
 import { runCommand } from './run.js';
 import { isInside } from '../paths.js';
 import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
@@ -31,13 +31,21 @@ function leaseTableOf(firstUid: number): Map<string, Owner> {
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
   const modeReady = detectMode(options, isRoot, log);
+  modeReady.catch(() => undefined); // a refusal surfaces at the first prepare, not as an unhandled rejection
   const leases = leaseTableOf(options.uid);
+  // A uid with a live process is never leased, whoever started it: that process would share the
+  // next submission's limits and files, and the next sweep would kill it mid-run.
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
+    const busy: number[] = [];
     for (let slot = 0; slot < (options.poolSize ?? SANDBOX_POOL_SIZE); slot++) {
-      if (!taken.has(options.uid + slot)) return { uid: options.uid + slot, gid: options.gid + slot };
+      const uid = options.uid + slot;
+      if (taken.has(uid)) continue;
+      if (processesOf(uid).length === 0) return { uid, gid: options.gid + slot };
+      busy.push(uid);
     }
-    throw new RunnerError('CONFIG', `sandbox: more submissions at once than sandbox uids (${options.poolSize ?? SANDBOX_POOL_SIZE}); lower --concurrency`);
+    const why = busy.length ? `; uids ${busy.join(', ')} still have processes` : '';
+    throw new RunnerError('CONFIG', `sandbox: more submissions at once than free sandbox uids (${options.poolSize ?? SANDBOX_POOL_SIZE})${why}; lower --concurrency`);
   };
 
   return {
@@ -81,18 +89,24 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
 
 /** Probes once, at start, what this machine allows, and says what is not protected. */
 async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger): Promise<SandboxMode> {
-  if (!isRoot || options.mode === 'self') {
+  const wanted = options.mode ?? 'auto';
+  if (!isRoot && (wanted === 'namespaces' || wanted === 'uid')) {
+    throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=${wanted} needs the runner to run as root (it drops tests to a sandbox uid)`);
+  }
+  if (!isRoot || wanted === 'self') {
     log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
     return 'self';
   }
-  if (options.mode === 'uid') return announce('uid');
+  if (wanted === 'uid') return announce('uid');
   const probe = wrapCommand(['true'], {
     mode: 'namespaces', uid: options.uid, gid: options.gid, network: false, workspace: os.tmpdir(), cwd: os.tmpdir(), hide: [],
     limits: { processes: 64, memoryMb: 64, fileSizeMb: 1, openFiles: 64, cpuSeconds: 5 },
   });
   const result = await execa(probe[0]!, probe.slice(1), { reject: false, timeout: 10_000, stdin: 'ignore' });
   if (result.exitCode === 0) return announce('namespaces');
-  log.warn({ probe: result.stderr || result.shortMessage }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network and shared /tmp; close egress with the security group');
+  const why = result.stderr || result.shortMessage;
+  if (wanted === 'namespaces') throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=namespaces, but this machine does not let the runner create namespaces: ${why}`);
+  log.warn({ probe: why }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network; close egress with the security group');
   return announce('uid');
 
   function announce(mode: SandboxMode): SandboxMode {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Live (not zombie) processes whose real uid is `uid`, read from /proc. Synchronous on purpose:
  * a scan takes ~10 ms this way, ten times less than through the thread pool.
  */
-export async function processesOf(uid: number): Promise<number[]> {
+export function processesOf(uid: number): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -26,7 +26,7 @@ export async function killAllOf(uid: number, deadlineMs = 5_000): Promise<number
   if (uid === 0 || uid === process.getuid?.()) throw new Error(`refusing to sweep the processes of uid ${uid}`);
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const pids = await processesOf(uid);
+    const pids = processesOf(uid);
     if (pids.length === 0 || Date.now() > until) return pids;
     for (const pid of pids) killQuietly(pid);
     await sleep(20);

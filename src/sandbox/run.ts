@@ -36,13 +36,17 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
   });
 
+  // Every sweep of the uid started for this run is awaited before the run returns: one still
+  // running later would kill the next submission leased this uid.
+  const sweeps: Array<Promise<number[]>> = [];
+  const sweep = () => { if (context.mode !== 'self') sweeps.push(killAllOf(context.uid)); };
   let reason: StopReason | undefined;
   const stop = (why: StopReason) => {
     if (reason) return;
     reason = why;
     // The group holds the wrapper and, with namespaces, the namespace's init: its death ends them all.
     if (child.pid) killQuietly(-child.pid);
-    if (context.mode !== 'self') void killAllOf(context.uid, 1_000);
+    sweep();
   };
 
   const scanner = outputScanner();
@@ -74,11 +78,10 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   }, DISK_CHECK_MS);
 
   let grace: NodeJS.Timeout | undefined;
-  let sweep: Promise<number[]> = Promise.resolve([]);
   child.once('exit', () => {
     // Whatever the test left behind (background, setsid'd, daemonized) ends with it.
     if (child.pid) killQuietly(-child.pid);
-    if (context.mode !== 'self') sweep = killAllOf(context.uid);
+    sweep();
     grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
   });
 
@@ -87,7 +90,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   clearInterval(diskTimer);
   clearTimeout(grace);
   run.signal?.removeEventListener('abort', onAbort);
-  const survivors = await sweep;
+  const survivors = [...new Set((await Promise.all(sweeps)).flat())];
   if (survivors.length) log.error({ pids: survivors }, 'sandbox processes survived SIGKILL');
   if (result.exitCode === undefined && result.signal === undefined) {
     throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
@@ -99,7 +102,8 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     ...status,
     timedOut: reason === 'timeout' || status.signal === 'SIGXCPU',
     aborted: reason === 'abort',
-    memoryLimited: !reason && ((failed && scanner.signs.memory) || status.signal === 'SIGKILL'),
+    // Only with evidence: a bare SIGKILL may be anyone's doing (the OOM killer, a sweep, the student).
+    memoryLimited: !reason && failed && scanner.signs.memory,
     outputLimited: reason === 'output',
     diskLimited: reason === 'disk' || (!reason && ((failed && scanner.signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
     durationMs: Math.round(performance.now() - started),
