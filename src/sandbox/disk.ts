@@ -78,17 +78,64 @@ async function grantAll(dir: string): Promise<void> {
   }
 }
 
-/** Removes what the sandbox uid left in shared temporary folders (only reachable without namespaces). */
-export async function removeFilesOf(uid: number, dirs: string[]): Promise<number> {
+/**
+ * Removes what the sandbox uid left in shared temporary folders (only reachable without
+ * namespaces), one level down too where a shared folder holds another anyone may write (/tmp/.X11-unix).
+ */
+export async function removeFilesOf(uid: number, dirs: string[], depth = 1): Promise<number> {
   let removed = 0;
   for (const dir of dirs) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const full = path.join(dir, name);
       const info = await lstat(full).catch(() => undefined);
-      if (info?.uid !== uid) continue;
-      await rm(full, { recursive: true, force: true });
-      removed++;
+      if (info?.uid === uid) {
+        await rm(full, { recursive: true, force: true });
+        removed++;
+      } else if (depth > 0 && info?.isDirectory() && (info.mode & 0o002) !== 0) {
+        removed += await removeFilesOf(uid, [full], depth - 1);
+      }
     }
   }
   return removed;
+}
+
+/**
+ * Without namespaces the sandbox uid sees the real folders above its workspace: one it may write
+ * would let a submission plant files that tools look for in every parent (Maven's .mvn/, a
+ * conftest.py, a package.json) for the next or a concurrent submission. Refuses such a work folder.
+ */
+export async function assertClosedAbove(workRoot: string, sandboxUids: (uid: number) => boolean): Promise<void> {
+  for (let dir = path.resolve(workRoot); ; dir = path.dirname(dir)) {
+    const info = await stat(dir);
+    if ((info.mode & 0o002) !== 0 || sandboxUids(info.uid)) {
+      throw new RunnerError('CONFIG', `sandbox (uid mode): sandbox users can write ${dir}, above the work folder ${workRoot}, so one submission could plant files another's build reads; set RUNNER_WORK_DIR to a folder whose every parent only root can write (e.g. /var/lib/pit-runner/work)`);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/**
+ * Takes others' (the sandbox uids') rights on folders tests must not read. A folder holding an
+ * entry of another non-root user (the embedded database's cluster, owned by `postgres`) keeps
+ * search rights so that user still reaches it; then its root-owned entries are closed instead.
+ */
+export async function closeToOthers(dirs: string[]): Promise<string[]> {
+  const closed: string[] = [];
+  const close = async (entry: string, keep: number) => {
+    const info = await lstat(entry).catch(() => undefined);
+    if (!info || info.isSymbolicLink() || (info.mode & 0o007 & ~keep) === 0) return;
+    await chmod(entry, info.mode & (0o7770 | keep));
+    closed.push(entry);
+  };
+  for (const dir of dirs) {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    const owners = await Promise.all(entries.map((name) => lstat(path.join(dir, name)).then((info) => info.uid, () => 0)));
+    if (owners.every((uid) => uid === 0 || uid === process.getuid?.())) {
+      await close(dir, 0);
+      continue;
+    }
+    await close(dir, 0o001);
+    for (const [index, name] of entries.entries()) if (owners[index] === 0) await close(path.join(dir, name), 0);
+  }
+  return closed;
 }

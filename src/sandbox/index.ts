@@ -4,16 +4,18 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sandbox, SandboxOptions } from './types.js';
-import { handOver, removeFilesOf, removeTree } from './disk.js';
+import { assertClosedAbove, closeToOthers, handOver, removeFilesOf, removeTree } from './disk.js';
+import path from 'node:path';
 import { killAllOf, processesOf } from './processes.js';
+import { clearKeysOf, removeIpcOf } from './ipc.js';
 import { runCommand } from './run.js';
 import { isInside } from '../paths.js';
-import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
+import { loopbackUp, wrapCommand } from './wrapper.js';
+import { SHARED_TMP } from './env.js';
 import type { SandboxMode } from './types.js';
 
 export type { Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
 
-const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 /** Sandbox uids per runner: the most submissions one runner may grade at once. */
 export const SANDBOX_POOL_SIZE = 16;
 
@@ -33,6 +35,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const modeReady = detectMode(options, isRoot, log);
   modeReady.catch(() => undefined); // a refusal surfaces at the first prepare, not as an unhandled rejection
   const leases = leaseTableOf(options.uid);
+  const isSandboxUid = (uid: number) => uid >= options.uid && uid < options.uid + (options.poolSize ?? SANDBOX_POOL_SIZE);
   // A uid with a live process is never leased, whoever started it: that process would share the
   // next submission's limits and files, and the next sweep would kill it mid-run.
   const lease = () => {
@@ -57,6 +60,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const owner = lease(); // picked and recorded with no await between: concurrent prepares differ
       leases.set(real, owner);
       try {
+        if (mode === 'uid') await assertClosedAbove(path.dirname(real), isSandboxUid);
         await handOver(real, mode === 'self' ? undefined : owner);
       } catch (err) {
         leases.delete(real);
@@ -76,15 +80,26 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const mode = await modeReady;
       const real = await realpath(workspace).catch(() => workspace);
       const owner = leases.get(real);
-      if (owner && mode !== 'self') {
-        const left = await killAllOf(owner.uid);
-        if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
-      }
-      if (owner && mode === 'uid') await removeFilesOf(owner.uid, SHARED_TMP);
+      if (owner && mode !== 'self') await sweepUid(owner, mode, log);
       await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
       leases.delete(real); // only now may another submission get this uid
     },
   };
+}
+
+/**
+ * Leaves nothing of the uid behind: processes, then (without namespaces, where they are shared)
+ * its files in the shared temp folders and its System V IPC objects, then its persistent keys.
+ */
+async function sweepUid(owner: Owner, mode: SandboxMode, log: Logger): Promise<void> {
+  const left = await killAllOf(owner.uid);
+  if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
+  if (mode === 'uid') {
+    const files = await removeFilesOf(owner.uid, SHARED_TMP);
+    const ipc = await removeIpcOf(owner.uid);
+    if (files || ipc) log.info({ uid: owner.uid, files, ipc }, 'sandbox: removed what the run left in shared folders and IPC');
+  }
+  await clearKeysOf(owner.uid, owner.gid);
 }
 
 /** Probes once, at start, what this machine allows, and says what is not protected. */
@@ -97,7 +112,7 @@ async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger)
     log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
     return 'self';
   }
-  if (wanted === 'uid') return announce('uid');
+  if (wanted === 'uid') return uidMode();
   const probe = wrapCommand(['true'], {
     mode: 'namespaces', uid: options.uid, gid: options.gid, network: false, workspace: os.tmpdir(), cwd: os.tmpdir(), hide: [],
     limits: { processes: 64, memoryMb: 64, fileSizeMb: 1, openFiles: 64, cpuSeconds: 5 },
@@ -107,11 +122,17 @@ async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger)
   const why = result.stderr || result.shortMessage;
   if (wanted === 'namespaces') throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=namespaces, but this machine does not let the runner create namespaces: ${why}`);
   log.warn({ probe: why }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network; close egress with the security group');
-  return announce('uid');
+  return uidMode();
+
+  /** Without a mount namespace nothing masks the PIT and data folders: they are closed instead. */
+  async function uidMode(): Promise<SandboxMode> {
+    const closed = await closeToOthers(options.hide ?? []);
+    if (closed.length) log.info({ closed }, 'sandbox: closed to other users (sandbox uids cannot read them)');
+    return announce('uid');
+  }
 
   function announce(mode: SandboxMode): SandboxMode {
-    const masked = mode === 'namespaces' ? hideable(options.hide ?? [], '/nonexistent') : [];
-    log.info({ mode, uid: options.uid, gid: options.gid, masked, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
+    log.info({ mode, uid: options.uid, gid: options.gid, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
     return mode;
   }
 }

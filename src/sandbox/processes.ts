@@ -18,6 +18,16 @@ export function processesOf(uid: number): number[] {
 }
 
 /**
+ * Private memory the uid's processes hold (RssAnon), summed: what one submission uses, however
+ * many processes it splits it across. Shared pages (libraries, the JDK's files) are not counted.
+ */
+export function memoryOf(uid: number): number {
+  let kib = 0;
+  for (const pid of processesOf(uid)) kib += Number(/^RssAnon:\s+(\d+)/m.exec(readStatus(String(pid)))?.[1] ?? 0);
+  return kib * 1024;
+}
+
+/**
  * SIGKILLs every process of the sandbox uid until none is left (setsid'd and daemonized ones too).
  * A killed process cannot fork any more, so a fork bomb under RLIMIT_NPROC dies in a few rounds.
  * Returns the pids still alive after `deadlineMs` (normally none). Only for a dedicated uid.
