@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +14,9 @@ const isolation = suite('sandbox isolation');
 const SECRET = `isolation-secret-${process.pid}`;
 const hidden = path.resolve(`.sandbox-test-pit-${process.pid}`);
 
-isolation.before(async () => {
-  await mkdir(hidden, { recursive: true, mode: 0o755 });
-  await writeFile(path.join(hidden, 'HiddenTest.java'), `// ${SECRET}`, { mode: 0o644 });
-});
+// Before any sandbox exists: uid mode closes the folders it must hide when it starts.
+mkdirSync(hidden, { recursive: true, mode: 0o755 });
+writeFileSync(path.join(hidden, 'HiddenTest.java'), `// ${SECRET}`, { mode: 0o644 });
 isolation.after(async () => {
   await rm(hidden, { recursive: true, force: true });
   await rm(workRoot, { recursive: true, force: true });
@@ -77,6 +76,16 @@ for (const mode of MODES) {
     assert.not.ok(result.timedOut, log);
     assert.match(log, /processes held \d+ MB together/);
     assertNothingLeft();
+  });
+
+  isolation(`[${mode}] preallocating 2 GB against a 40 MB workspace is stopped (disk limited)`, async () => {
+    if (!isRoot) return;
+    const small = sandboxFixture({ mode, poolSize: 1, workspaceMaxBytes: 40 * 1024 * 1024 });
+    // keep-size preallocation is not bound by RLIMIT_FSIZE: only the workspace's bound stops it
+    const { result, log } = await small.run(': > big; fallocate -n -l 2G big || exit 1; echo allocated; sleep 5; exit 1', {}, { timeoutMs: 8_000 });
+    assert.ok(result.diskLimited, log);
+    assert.not.ok(result.timedOut, log);
+    if (mode === 'namespaces') assert.not.match(log, 'allocated', 'a filesystem of its own refuses it outright');
   });
 
   isolation(`[${mode}] a bare SIGKILL is not read as memory exhaustion`, async () => {

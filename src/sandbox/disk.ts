@@ -1,4 +1,5 @@
-import { chmod, lchown, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { execa } from 'execa';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import { firstClosedAncestor } from '../paths.js';
@@ -23,6 +24,29 @@ export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): 
     }
   }
   return total;
+}
+
+/** Each workspace inode on the bounded filesystem stands for at least this many bytes of the bound. */
+const BYTES_PER_INODE = 16 * 1024;
+
+/**
+ * Puts the prepared workspace on a filesystem of its own of `bytes` (a tmpfs mounted at the same
+ * path): no write, preallocation or flood of empty files can take more, whatever the timing.
+ * Needs the right to mount (namespaces mode); the workspace's files are copied onto it.
+ */
+export async function boundWorkspace(real: string, bytes: number): Promise<void> {
+  const staging = `${real}.unbounded`;
+  await rename(real, staging);
+  await mkdir(real, { mode: 0o700 });
+  const size = `size=${bytes},nr_inodes=${Math.max(1024, Math.ceil(bytes / BYTES_PER_INODE))}`;
+  await execa('mount', ['-t', 'tmpfs', '-o', `${size},mode=0700,nosuid,nodev`, 'pit-runner-workspace', real]);
+  await cp(staging, real, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await rm(staging, { recursive: true, force: true });
+}
+
+/** Detaches the workspace's own filesystem (its files go with it); the empty folder stays. */
+export async function unboundWorkspace(real: string): Promise<void> {
+  await execa('umount', ['--lazy', real]);
 }
 
 /**

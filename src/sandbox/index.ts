@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sandbox, SandboxOptions } from './types.js';
-import { assertClosedAbove, closeToOthers, handOver, removeFilesOf, removeTree } from './disk.js';
+import { assertClosedAbove, boundWorkspace, closeToOthers, handOver, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
 import path from 'node:path';
 import { killAllOf, processesOf } from './processes.js';
 import { clearKeysOf, removeIpcOf } from './ipc.js';
@@ -35,6 +35,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const modeReady = detectMode(options, isRoot, log);
   modeReady.catch(() => undefined); // a refusal surfaces at the first prepare, not as an unhandled rejection
   const leases = leaseTableOf(options.uid);
+  const bounded = new Set<string>(); // workspaces on a filesystem of their own
   const isSandboxUid = (uid: number) => uid >= options.uid && uid < options.uid + (options.poolSize ?? SANDBOX_POOL_SIZE);
   // A uid with a live process is never leased, whoever started it: that process would share the
   // next submission's limits and files, and the next sweep would kill it mid-run.
@@ -61,6 +62,10 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       leases.set(real, owner);
       try {
         if (mode === 'uid') await assertClosedAbove(path.dirname(real), isSandboxUid);
+        if (mode === 'namespaces') {
+          await boundWorkspace(real, options.workspaceMaxBytes);
+          bounded.add(real);
+        }
         await handOver(real, mode === 'self' ? undefined : owner);
       } catch (err) {
         leases.delete(real);
@@ -81,6 +86,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const real = await realpath(workspace).catch(() => workspace);
       const owner = leases.get(real);
       if (owner && mode !== 'self') await sweepUid(owner, mode, log);
+      if (bounded.delete(real)) await unboundWorkspace(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot unmount the workspace'));
       await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
       leases.delete(real); // only now may another submission get this uid
     },

@@ -47,7 +47,8 @@ export async function removeIpcOf(uid: number): Promise<number> {
  * (the run's own session keyring dies with them). Run as the uid: root cannot name them.
  */
 export async function clearKeysOf(uid: number, gid: number): Promise<void> {
-  if (!KEYCTL) return;
+  // The uid's two persistent keyrings count as keys themselves: more means something is in them.
+  if (!KEYCTL || keyCountOf(uid) <= 2) return;
   const asUid = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', '/bin/sh', '-c', `${KEYCTL} clear @u; ${KEYCTL} clear @us`];
   await execa(asUid[0]!, asUid.slice(1), { reject: false, stdin: 'ignore', timeout: 5_000 });
 }

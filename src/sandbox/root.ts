@@ -1,66 +1,58 @@
-import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { quote } from 'shell-quote';
 import { isInside } from '../paths.js';
-import { SHARED_TMP } from './env.js';
 
 /**
  * The filesystem the test sees with namespaces, by allow-list: the system folders read-only, the
- * JDK and Node where they live, the workspace read-write, private temp folders (one size-bounded
- * tmpfs) and a minimal /dev and /proc. Nothing else of the host: no other workspace, PIT, data
- * folder, checkout, home, /sys, nor a host socket under /tmp or /run.
+ * JDK and Node where they live, the workspace read-write, a private size-bounded /tmp (with
+ * /var/tmp, /dev/shm and /run/lock pointing into it), a minimal /dev and the namespace's /proc.
+ * Nothing else of the host: no other workspace, PIT, data folder, checkout, home, /sys, nor a
+ * host socket under /tmp or /run.
  */
 const SYSTEM = ['/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-/** Host files kept under /etc that container runtimes mount separately (name resolution). */
+/** Files container runtimes mount over /etc separately (name resolution): bound when they are. */
 const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'];
-const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
-/** All private temp folders together; beyond it, writes fail with ENOSPC. */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'fd', 'stdin', 'stdout', 'stderr'].map((name) => `/dev/${name}`);
+const TMP_LINKS: Array<[string, string]> = [['/var/tmp', '../tmp'], ['/dev/shm', '../tmp'], ['/run/lock', '../tmp']];
+/** The private /tmp and its aliases together; beyond it, writes fail with ENOSPC. */
 export const PRIVATE_TMP_BYTES = 64 * 1024 * 1024;
-/** Empty folders the new root may be mounted on (only inside the run's own mount namespace). */
+/** Folders the new root may be mounted on (only inside the run's own mount namespace). */
 const MOUNT_POINTS = ['/mnt', '/media', '/srv', '/opt', '/home'];
 
-/** Shell lines (run as root in a new mount namespace) that build the root and switch to it. */
+/**
+ * Shell lines (run as root in a new mount namespace) that build the root and switch to it. Few
+ * commands on purpose: each costs a process start on every run.
+ */
 export function rootScript(workspace: string, hide: string[]): string[] {
-  const root = MOUNT_POINTS.find((dir) => isDirectory(dir) && !isInside(workspace, dir));
+  const root = MOUNT_POINTS.find((dir) => isDirectory(dir) && !isInside(workspace, dir) && !isInside(dir, workspace));
   if (!root) throw new Error(`sandbox: no folder to build the sandbox's root on (one of ${MOUNT_POINTS.join(', ')})`);
   const at = (dir: string) => q(path.join(root, dir));
-  const lines = [`mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev sandbox-root ${q(root)}`];
-  const readOnly = (source: string, kind: 'dir' | 'file') => {
-    lines.push(kind === 'dir' ? `mkdir -p ${at(source)}` : `[ -e ${at(source)} ] || : > ${at(source)}`);
-    lines.push(`mount --bind ${q(source)} ${at(source)}`, `mount -o remount,bind,ro,nosuid,nodev ${at(source)}`);
-  };
-  for (const entry of [...SYSTEM, ...extraTrees()]) {
-    const info = lstatOrUndefined(entry);
-    if (info?.isSymbolicLink()) lines.push(`mkdir -p ${at(path.dirname(entry))}`, `ln -s ${q(readlinkSync(entry))} ${at(entry)}`);
-    else if (info?.isDirectory()) readOnly(entry, 'dir');
-  }
-  for (const file of ETC_FILES) if (lstatOrUndefined(file)?.isFile()) readOnly(file, 'file');
+  const trees = [...SYSTEM, ...extraTrees()];
+  const dirs = trees.filter((entry) => lstatOrUndefined(entry)?.isDirectory());
+  const links = trees.filter((entry) => lstatOrUndefined(entry)?.isSymbolicLink());
+  const etcFiles = ETC_FILES.filter((file) => lstatOrUndefined(file)?.isFile() && isMountedApart(file));
 
-  lines.push(`mkdir -p ${at('/dev')} ${at('/proc')} ${at('/run')}`);
-  lines.push(`mount -t tmpfs -o mode=0755,size=64k,nosuid,noexec sandbox-dev ${at('/dev')}`);
-  for (const device of DEVICES) lines.push(`: > ${at(`/dev/${device}`)}`, `mount --bind /dev/${device} ${at(`/dev/${device}`)}`);
-  lines.push(`ln -s /proc/self/fd ${at('/dev/fd')}`);
-  for (const [fd, name] of ['stdin', 'stdout', 'stderr'].entries()) lines.push(`ln -s /proc/self/fd/${fd} ${at(`/dev/${name}`)}`);
+  const lines = [
+    `mount -t tmpfs -o mode=0755,size=1m,nosuid sandbox-root ${q(root)}`,
+    `mkdir -p ${[...dirs, '/dev', '/proc', '/tmp', '/var', '/run', path.dirname(workspace)].map(at).join(' ')}`,
+    // device nodes and the symlinks of a merged /usr are copied as they are
+    `cp -a ${DEVICES.filter((device) => lstatOrUndefined(device)).map(q).join(' ')} ${at('/dev')}`,
+    ...(links.length ? [`cp -a ${links.map(q).join(' ')} ${at('/')}`] : []),
+  ];
+  for (const dir of dirs) lines.push(`mount --bind -o ro,nosuid,nodev ${q(dir)} ${at(dir)}`);
+  for (const file of etcFiles) lines.push(`mount --bind -o ro,nosuid,nodev ${q(file)} ${at(file)}`);
   lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${at('/proc')}`);
-
-  // One tmpfs holds every private temp folder, so together they cannot outgrow its size.
-  lines.push(`mount -t tmpfs -o mode=0755,size=${PRIVATE_TMP_BYTES},nosuid,nodev sandbox-tmp ${at('/run')}`);
-  for (const dir of SHARED_TMP) {
-    const name = `.${dir.replaceAll('/', '-')}`;
-    lines.push(`mkdir ${at(`/run/${name}`)}`, `chmod 1777 ${at(`/run/${name}`)}`);
-    if (dir === '/run/lock') lines.push(`ln -s ${name} ${at('/run/lock')}`);
-    else lines.push(`mkdir -p ${at(dir)}`, `mount --bind ${at(`/run/${name}`)} ${at(dir)}`);
-  }
-
-  // Last, as the temp folders may hold it (RUNNER_WORK_DIR under /tmp).
-  lines.push(`mkdir -p ${at(workspace)}`, `mount --bind ${q(workspace)} ${at(workspace)}`, `mount -o remount,bind,nosuid,nodev ${at(workspace)}`);
+  lines.push(`mount -t tmpfs -o mode=1777,size=${PRIVATE_TMP_BYTES},nosuid,nodev sandbox-tmp ${at('/tmp')}`);
+  lines.push(...TMP_LINKS.map(([link, target]) => `ln -s ${target} ${at(link)}`));
+  // Last, as the private /tmp may hold its path (RUNNER_WORK_DIR under /tmp).
+  lines.push(`mkdir -p ${at(workspace)}`, `mount --bind -o nosuid,nodev ${q(workspace)} ${at(workspace)}`);
   for (const dir of hide) {
-    if (isDirectory(dir) && !isInside(workspace, dir) && !isInside(dir, workspace) && underAny(dir, [...SYSTEM, ...extraTrees()])) {
+    if (isDirectory(dir) && !isInside(workspace, dir) && !isInside(dir, workspace) && trees.some((tree) => isInside(realpathSync(dir), tree))) {
       lines.push(`mount -t tmpfs -o ro,size=4k,mode=0555 sandbox-hidden ${at(realpathSync(dir))}`);
     }
   }
-  lines.push(`mount -o remount,bind,ro ${q(root)}`);
-  lines.push(`cd ${q(root)}`, 'pivot_root . .', 'umount -l .', 'cd /');
+  lines.push(`mount -o remount,bind,ro ${q(root)}`, `cd ${q(root)}`, 'pivot_root . .', 'umount -l .', 'cd /');
   return lines;
 }
 
@@ -69,10 +61,17 @@ function extraTrees(): string[] {
   const trees = [process.env.JAVA_HOME, path.dirname(path.dirname(realpathSync(process.execPath)))]
     .filter((dir): dir is string => !!dir && isDirectory(dir))
     .map((dir) => realpathSync(dir));
-  return [...new Set(trees)].filter((dir) => !underAny(dir, SYSTEM) && dir !== '/');
+  return [...new Set(trees)].filter((dir) => dir !== '/' && !SYSTEM.some((system) => isInside(dir, system)));
 }
 
-const underAny = (dir: string, parents: string[]) => parents.some((parent) => isInside(dir, parent));
+/** A file mounted on its own (by the container runtime) is not seen through its folder's bind. */
+function isMountedApart(file: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === file);
+  } catch {
+    return true;
+  }
+}
 
 function lstatOrUndefined(file: string) {
   try {
