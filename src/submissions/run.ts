@@ -7,7 +7,7 @@ import { withRetry } from '../retry.js';
 import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
-import type { GradeResult } from '../grading/types.js';
+import type { GradeResult, Outcome } from '../grading/types.js';
 import type { ResultsStore, SubmissionStorage } from '../ports.js';
 
 export interface SubmissionDeps {
@@ -59,7 +59,10 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   }
 }
 
-/** Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's fault. */
+/**
+ * Downloads the ZIP into a runner-private folder and loads the PIT; a missing or oversized object is
+ * the submission's fault, a PIT this runner cannot load is the configuration's (the operator is alerted).
+ */
 async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDeps, config: Config): Promise<Graded> {
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
   const downloads = await mkdtemp(path.join(config.workDir, 'dl-'));
@@ -71,11 +74,17 @@ async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDep
     } catch (err) {
       const error = toRunnerError(err);
       if (error.code !== 'SUBMISSION_NOT_FOUND' && error.code !== 'INVALID_SUBMISSION') throw error;
-      return unfetchable(pitId, error);
+      return notGraded(pitId, 'INVALID_SUBMISSION', error);
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
-    const graded = await gradeSubmission({ zipFile }, await loadPit(config.pitsDir, pitId), deps);
+    const pit = await loadPit(config.pitsDir, pitId).catch((err) => toRunnerError(err));
+    if (pit instanceof RunnerError) {
+      if (pit.code !== 'UNKNOWN_PIT' && pit.code !== 'INVALID_PIT') throw pit;
+      deps.log.error({ alert: 'PIT_UNAVAILABLE', code: pit.code, err: pit.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
+      return notGraded(pitId, 'PIT_UNAVAILABLE', pit);
+    }
+    const graded = await gradeSubmission({ zipFile }, pit, deps);
     graded.result.timings.fetchMs = fetchMs;
     return graded;
   } finally {
@@ -83,13 +92,13 @@ async function fetchAndGrade(fileKey: string, pitId: string, deps: SubmissionDep
   }
 }
 
-function unfetchable(pitId: string, error: RunnerError): Graded {
+function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded {
   const log = Buffer.from(`pit-runner: ${error.message}\n`);
   return {
     log,
     result: {
       pitId,
-      ...errorResult('INVALID_SUBMISSION', error),
+      ...errorResult(outcome, error),
       timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
       logBytes: log.length,
       logTruncated: false,
