@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ipcObjectsOf } from '../src/sandbox/ipc.js';
+import { clearKeysOf, ipcObjectsOf } from '../src/sandbox/ipc.js';
 import { isRoot, leftovers, limits, MODES, sandboxFixture, UID, workRoot } from './sandbox-helpers.js';
 
 // What one submission leaves or reaches must not touch the host or the next submission, in both
@@ -109,6 +110,17 @@ for (const mode of MODES) {
     await assertHealthy();
   });
 }
+
+isolation('[uid] keys a uid leaves in its user and persistent keyrings are cleared (Fargate: no user namespace holds them)', async () => {
+  if (!isRoot) return;
+  const asUid = (script: string) => execa('setpriv', [`--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--', 'keyctl', 'session', '-', 'sh', '-c', script], { reject: false });
+  const planted = await asUid(`keyctl add user pit-u ${SECRET} @u && keyctl add user pit-us ${SECRET} @us && keyctl add user pit-p ${SECRET} $(keyctl get_persistent @s) && echo planted`);
+  assert.match(planted.stdout, 'planted', planted.stderr);
+  await clearKeysOf(UID, UID);
+  const { stdout } = await asUid('keyctl search @u user pit-u; keyctl search @us user pit-us; keyctl search $(keyctl get_persistent @s) user pit-p; echo searched');
+  assert.match(stdout, 'searched');
+  assert.not.match(stdout, /^\d+$/m, 'a key was found');
+});
 
 isolation('[namespaces] the view of the filesystem is an allow-list: no host socket, home, checkout or data', async () => {
   if (!isRoot) return;

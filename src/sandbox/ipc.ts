@@ -43,13 +43,15 @@ export async function removeIpcOf(uid: number): Promise<number> {
 }
 
 /**
- * Unlinks every key from the uid's user and user-session keyrings, which outlive its processes
- * (the run's own session keyring dies with them). Run as the uid: root cannot name them.
+ * Unlinks every key from the uid's user, user-session and persistent keyrings, which outlive its
+ * processes (the run's own session keyring dies with them; with a user namespace, all of them do).
+ * Run as the uid, in a session keyring of its own: root cannot name another uid's keyrings.
  */
 export async function clearKeysOf(uid: number, gid: number): Promise<void> {
-  // The uid's two persistent keyrings count as keys themselves: more means something is in them.
+  // The uid's two user keyrings count as keys themselves: more means something is in them.
   if (!KEYCTL || keyCountOf(uid) <= 2) return;
-  const asUid = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', '/bin/sh', '-c', `${KEYCTL} clear @u; ${KEYCTL} clear @us`];
+  const clear = `${KEYCTL} clear @u; ${KEYCTL} clear @us; p=$(${KEYCTL} get_persistent @s 2>/dev/null) && ${KEYCTL} clear "$p"; true`;
+  const asUid = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', KEYCTL, 'session', '-', '/bin/sh', '-c', clear];
   await execa(asUid[0]!, asUid.slice(1), { reject: false, stdin: 'ignore', timeout: 5_000 });
 }
 
