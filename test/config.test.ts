@@ -38,4 +38,10 @@ config('a sandbox uid or gid of 0 is refused: tests would run as root', () => {
   assert.throws(() => loadConfig({ RUNNER_SANDBOX_GID: '0' }), /RUNNER_SANDBOX_GID/);
 });
 
+config('RUNNER_SANDBOX_MODE is auto unless set to namespaces or uid; anything else is refused', () => {
+  assert.is(loadConfig({}).sandbox.mode, 'auto');
+  assert.is(loadConfig({ RUNNER_SANDBOX_MODE: 'uid' }).sandbox.mode, 'uid');
+  assert.throws(() => loadConfig({ RUNNER_SANDBOX_MODE: 'self' }), /RUNNER_SANDBOX_MODE/);
+});
+
 config.run();
