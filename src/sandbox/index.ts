@@ -1,18 +1,15 @@
 import { realpath } from 'node:fs/promises';
-import os from 'node:os';
-import { execa } from 'execa';
+import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Sandbox, SandboxOptions } from './types.js';
-import { assertClosedAbove, boundWorkspace, closeToOthers, handOver, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
-import path from 'node:path';
-import { killAllOf, processesOf } from './processes.js';
-import { clearKeysOf, removeIpcOf } from './ipc.js';
-import { runCommand } from './run.js';
 import { isInside } from '../paths.js';
-import { loopbackUp, wrapCommand } from './wrapper.js';
+import { assertClosedAbove, boundWorkspace, handOver, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
 import { SHARED_TMP } from './env.js';
-import type { SandboxMode } from './types.js';
+import { clearKeysOf, removeIpcOf } from './ipc.js';
+import { detectPlatform, type Platform } from './mode.js';
+import { killAllOf, processesOf } from './processes.js';
+import { runCommand } from './run.js';
+import type { Sandbox, SandboxOptions } from './types.js';
 
 export type { Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
 
@@ -32,7 +29,8 @@ function leaseTableOf(firstUid: number): Map<string, Owner> {
 
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
-  const modeReady = detectMode(options, isRoot, log);
+  let platform: Platform = { mode: 'self', userNamespace: false };
+  const modeReady = detectPlatform(options, isRoot, log).then((found) => ((platform = found), found.mode));
   modeReady.catch(() => undefined); // a refusal surfaces at the first prepare, not as an unhandled rejection
   const leases = leaseTableOf(options.uid);
   const bounded = new Set<string>(); // workspaces on a filesystem of their own
@@ -85,7 +83,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const mode = await modeReady;
       const real = await realpath(workspace).catch(() => workspace);
       const owner = leases.get(real);
-      if (owner && mode !== 'self') await sweepUid(owner, mode, log);
+      if (owner && mode !== 'self') await sweepUid(owner, platform, log);
       if (bounded.delete(real)) await unboundWorkspace(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot unmount the workspace'));
       await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
       leases.delete(real); // only now may another submission get this uid
@@ -97,48 +95,14 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
  * Leaves nothing of the uid behind: processes, then (without namespaces, where they are shared)
  * its files in the shared temp folders and its System V IPC objects, then its persistent keys.
  */
-async function sweepUid(owner: Owner, mode: SandboxMode, log: Logger): Promise<void> {
+async function sweepUid(owner: Owner, platform: Platform, log: Logger): Promise<void> {
   const left = await killAllOf(owner.uid);
   if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
-  if (mode === 'uid') {
+  if (platform.mode === 'uid') {
     const files = await removeFilesOf(owner.uid, SHARED_TMP);
     const ipc = await removeIpcOf(owner.uid);
     if (files || ipc) log.info({ uid: owner.uid, files, ipc }, 'sandbox: removed what the run left in shared folders and IPC');
   }
-  await clearKeysOf(owner.uid, owner.gid);
+  if (!platform.userNamespace) await clearKeysOf(owner.uid, owner.gid);
 }
 
-/** Probes once, at start, what this machine allows, and says what is not protected. */
-async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger): Promise<SandboxMode> {
-  const wanted = options.mode ?? 'auto';
-  if (!isRoot && (wanted === 'namespaces' || wanted === 'uid')) {
-    throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=${wanted} needs the runner to run as root (it drops tests to a sandbox uid)`);
-  }
-  if (!isRoot || wanted === 'self') {
-    log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
-    return 'self';
-  }
-  if (wanted === 'uid') return uidMode();
-  const probe = wrapCommand(['true'], {
-    mode: 'namespaces', uid: options.uid, gid: options.gid, network: false, workspace: os.tmpdir(), cwd: os.tmpdir(), hide: [],
-    limits: { processes: 64, memoryMb: 64, fileSizeMb: 1, openFiles: 64, cpuSeconds: 5 },
-  });
-  const result = await execa(probe[0]!, probe.slice(1), { reject: false, timeout: 10_000, stdin: 'ignore' });
-  if (result.exitCode === 0) return announce('namespaces');
-  const why = result.stderr || result.shortMessage;
-  if (wanted === 'namespaces') throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=namespaces, but this machine does not let the runner create namespaces: ${why}`);
-  log.warn({ probe: why }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network; close egress with the security group');
-  return uidMode();
-
-  /** Without a mount namespace nothing masks the PIT and data folders: they are closed instead. */
-  async function uidMode(): Promise<SandboxMode> {
-    const closed = await closeToOthers(options.hide ?? []);
-    if (closed.length) log.info({ closed }, 'sandbox: closed to other users (sandbox uids cannot read them)');
-    return announce('uid');
-  }
-
-  function announce(mode: SandboxMode): SandboxMode {
-    log.info({ mode, uid: options.uid, gid: options.gid, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
-    return mode;
-  }
-}
