@@ -61,11 +61,12 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       try {
         if (mode === 'uid') await assertClosedAbove(path.dirname(real), isSandboxUid);
         if (mode === 'namespaces') {
-          await boundWorkspace(real, options.workspaceMaxBytes);
           bounded.add(real);
+          await boundWorkspace(real, options.workspaceMaxBytes);
         }
         await handOver(real, mode === 'self' ? undefined : owner);
       } catch (err) {
+        if (bounded.delete(real)) await unboundWorkspace(real).catch(() => undefined);
         leases.delete(real);
         throw err;
       }
