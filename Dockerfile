@@ -25,19 +25,24 @@ RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
-# resources plugins, JUnit 4 and 5), pytest, util-linux (prlimit, setpriv, unshare) for the sandbox, and
-# tini as PID 1. The man1 folder must exist for the JDK's alternatives on slim images.
+# resources plugins, JUnit 4 and 5), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
+# (keyctl) for the sandbox, and tini as PID 1. The man1 folder must exist for the JDK's alternatives on slim images.
 RUN mkdir -p /usr/share/man/man1 \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java \
-      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux tini \
+      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux keyutils tini \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 # The sandbox user the student's code runs as: fixed uid/gid (RUNNER_SANDBOX_UID/GID), no login, no home.
 RUN groupadd --gid 10001 sandbox \
  && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin sandbox
+
+# Workspaces live below folders only root may write: without namespaces (Fargate) the sandbox uid sees
+# the real parents of its workspace, and the runner refuses a work folder under a shared one like /tmp.
+RUN mkdir -p -m 0711 /var/lib/pit-runner/work
+ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

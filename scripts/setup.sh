@@ -13,11 +13,12 @@ node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 
 
 # JDK 17 and Maven; Debian's offline Maven repository /usr/share/maven-repo gets the surefire, compiler and
 # resources plugins and JUnit 5.9.2 / 4.13.2 (junit5 also ships the JUnit console launcher the javac PITs
-# run); Debian's pytest for /usr/bin/python3, and pytest-timeout for per-test limits; util-linux for setpriv
-# and prlimit; shellcheck for lint.
+# run); Debian's pytest for /usr/bin/python3, and pytest-timeout for per-test limits; util-linux (setpriv,
+# prlimit, unshare, ipcrm) and keyutils (keyctl: a session keyring per run, the key sweep) for the sandbox;
+# shellcheck for lint.
 debian_packages=(
   openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java libmaven-resources-plugin-java
-  junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux shellcheck
+  junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux keyutils shellcheck
 )
 
 missing=()

@@ -46,4 +46,10 @@ config('call and work bounds have defaults and each variable tunes one', () => {
   assert.throws(() => loadConfig({ RUNNER_AWS_CONNECT_TIMEOUT_MS: '0' }), /RUNNER_AWS_CONNECT_TIMEOUT_MS/);
 });
 
+config('RUNNER_SANDBOX_MODE is auto unless set to namespaces or uid; anything else is refused', () => {
+  assert.is(loadConfig({}).sandbox.mode, 'auto');
+  assert.is(loadConfig({ RUNNER_SANDBOX_MODE: 'uid' }).sandbox.mode, 'uid');
+  assert.throws(() => loadConfig({ RUNNER_SANDBOX_MODE: 'self' }), /RUNNER_SANDBOX_MODE/);
+});
+
 config.run();

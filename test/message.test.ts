@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -77,6 +77,33 @@ message('the stored row wins over the message, and the mismatch is logged', asyn
     assert.equal(downloaded, ['row/key.zip']);
     assert.is(published[0]?.pitId, 'row-pit');
     assert.ok(entries().some((e) => e.level === 40 && String(e.msg).includes('disagrees')));
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+});
+
+message('a row naming an unknown PIT ends ERROR PIT_UNAVAILABLE with an operator alert, not INTERNAL_ERROR', async () => {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'message-'));
+  const { log, entries } = captureLog();
+  const published: GradeResult[] = [];
+  const row = { id: valid.submissionId, userId: 'u1', pitId: 'no-such-pit', fileKey: 'row/key.zip', status: 'RUNNING' as const, attempt: 1 };
+  const store: ResultsStore = {
+    claim: async () => ({ claimed: true, attempt: 1, submission: row, previousStatus: 'PENDING' as const }),
+    publish: async (_id, _attempt, result) => (published.push(result), true),
+    release: async () => true,
+    heartbeat: async () => true,
+  };
+  const storage: SubmissionStorage = {
+    location: 'memory://',
+    download: async (_key, dest) => (await writeFile(dest, 'PK'), { bytes: 2 }),
+    putLog: async (id) => `logs/${id}/run.log`,
+  };
+  try {
+    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage });
+    assert.is(outcome.kind, 'graded');
+    assert.equal([published[0]?.status, published[0]?.outcome], ['ERROR', 'PIT_UNAVAILABLE']);
+    assert.match(published[0]?.error?.message ?? '', "no PIT 'no-such-pit'");
+    assert.ok(entries().some((e) => e.level === 50 && e.alert === 'PIT_UNAVAILABLE'));
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -11,10 +11,15 @@ import { createLogger, silentLogger } from '../src/log.js';
 // Not the default 10001: other suites' sandboxes sweep that uid machine-wide, and one uid serves one runner at a time.
 export const UID = 10142;
 export const isRoot = process.getuid?.() === 0;
+/** Every hostile test runs in both modes: uid is the Fargate path, forced. */
+export const MODES = ['namespaces', 'uid'] as const;
 export const limits: SandboxLimits = { processes: 200, memoryMb: 256, fileSizeMb: 20, openFiles: 256, cpuSeconds: 30 };
 
-/** A root-owned 0711 parent for the tests' workspaces, as the runner's work dir would be. */
-export const workRoot = path.join(os.tmpdir(), `pit-runner-sandbox-test-${process.pid}`);
+/**
+ * A root-owned 0711 parent for the tests' workspaces, as the runner's work dir would be: beside the
+ * checkout, not under /tmp, since uid mode refuses a work folder below one the sandbox uids may write.
+ */
+export const workRoot = isRoot ? path.resolve(`.sandbox-test-work-${process.pid}`) : path.join(os.tmpdir(), `pit-runner-sandbox-test-${process.pid}`);
 
 export interface Ran { result: SandboxResult; log: string; output: CappedLog }
 

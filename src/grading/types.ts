@@ -14,7 +14,8 @@ export type Outcome =
   | 'OUTPUT_LIMIT'        // output or disk bound exceeded
   | 'NO_TESTS'            // the run produced no test results
   | 'INVALID_SUBMISSION'  // bad ZIP, missing required files (status ERROR)
-  | 'INTERNAL_ERROR';     // unknown PIT, runner fault (status ERROR)
+  | 'PIT_UNAVAILABLE'     // the PIT named is unknown or invalid here: configuration, not the student (status ERROR)
+  | 'INTERNAL_ERROR';     // runner fault (status ERROR)
 
 export type TestStatus = 'passed' | 'failed' | 'error' | 'skipped';
 

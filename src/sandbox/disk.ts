@@ -1,4 +1,6 @@
-import { chmod, lchown, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { execa } from 'execa';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import { firstClosedAncestor } from '../paths.js';
@@ -23,6 +25,29 @@ export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): 
     }
   }
   return total;
+}
+
+/** Each workspace inode on the bounded filesystem stands for at least this many bytes of the bound. */
+const BYTES_PER_INODE = 16 * 1024;
+
+/**
+ * Puts the prepared workspace on a filesystem of its own of `bytes` (a tmpfs mounted at the same
+ * path): no write, preallocation or flood of empty files can take more, whatever the timing.
+ * Needs the right to mount (namespaces mode); the workspace's files are copied onto it.
+ */
+export async function boundWorkspace(real: string, bytes: number): Promise<void> {
+  const staging = `${real}.unbounded`;
+  await rename(real, staging);
+  await mkdir(real, { mode: 0o700 });
+  const size = `size=${bytes},nr_inodes=${Math.max(1024, Math.ceil(bytes / BYTES_PER_INODE))}`;
+  await execa('mount', ['-t', 'tmpfs', '-o', `${size},mode=0700,nosuid,nodev`, 'pit-runner-workspace', real]);
+  await cp(staging, real, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await rm(staging, { recursive: true, force: true });
+}
+
+/** Detaches the workspace's own filesystem (its files go with it); the empty folder stays. */
+export async function unboundWorkspace(real: string): Promise<void> {
+  await execa('umount', ['--lazy', real]);
 }
 
 /**
@@ -78,17 +103,81 @@ async function grantAll(dir: string): Promise<void> {
   }
 }
 
-/** Removes what the sandbox uid left in shared temporary folders (only reachable without namespaces). */
-export async function removeFilesOf(uid: number, dirs: string[]): Promise<number> {
+/**
+ * Removes what the sandbox uid left in shared temporary folders (only reachable without
+ * namespaces), one level down too where a shared folder holds another anyone may write (/tmp/.X11-unix).
+ */
+export async function removeFilesOf(uid: number, dirs: string[], depth = 1): Promise<number> {
   let removed = 0;
   for (const dir of dirs) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of listQuietly(dir)) {
+      // scanned synchronously: a few hundred lstat calls take a millisecond this way, tens through the thread pool
       const full = path.join(dir, name);
-      const info = await lstat(full).catch(() => undefined);
-      if (info?.uid !== uid) continue;
-      await rm(full, { recursive: true, force: true });
-      removed++;
+      const info = lstatQuietly(full);
+      if (info?.uid === uid) {
+        await rm(full, { recursive: true, force: true });
+        removed++;
+      } else if (depth > 0 && info?.isDirectory() && (info.mode & 0o002) !== 0) {
+        removed += await removeFilesOf(uid, [full], depth - 1);
+      }
     }
   }
   return removed;
+}
+
+function listQuietly(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function lstatQuietly(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Without namespaces the sandbox uid sees the real folders above its workspace: one it may write
+ * would let a submission plant files that tools look for in every parent (Maven's .mvn/, a
+ * conftest.py, a package.json) for the next or a concurrent submission. Refuses such a work folder.
+ */
+export async function assertClosedAbove(workRoot: string, sandboxUids: (uid: number) => boolean): Promise<void> {
+  for (let dir = path.resolve(workRoot); ; dir = path.dirname(dir)) {
+    const info = await stat(dir);
+    if ((info.mode & 0o002) !== 0 || sandboxUids(info.uid)) {
+      throw new RunnerError('CONFIG', `sandbox (uid mode): sandbox users can write ${dir}, above the work folder ${workRoot}, so one submission could plant files another's build reads; set RUNNER_WORK_DIR to a folder whose every parent only root can write (e.g. /var/lib/pit-runner/work)`);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/**
+ * Takes others' (the sandbox uids') rights on folders tests must not read. A folder holding an
+ * entry of another non-root user (the embedded database's cluster, owned by `postgres`) keeps
+ * search rights so that user still reaches it; then its root-owned entries are closed instead.
+ */
+export async function closeToOthers(dirs: string[]): Promise<string[]> {
+  const closed: string[] = [];
+  const close = async (entry: string, keep: number) => {
+    const info = await lstat(entry).catch(() => undefined);
+    if (!info || info.isSymbolicLink() || (info.mode & 0o007 & ~keep) === 0) return;
+    await chmod(entry, info.mode & (0o7770 | keep));
+    closed.push(entry);
+  };
+  for (const dir of dirs) {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    const owners = await Promise.all(entries.map((name) => lstat(path.join(dir, name)).then((info) => info.uid, () => 0)));
+    if (owners.every((uid) => uid === 0 || uid === process.getuid?.())) {
+      await close(dir, 0);
+      continue;
+    }
+    await close(dir, 0o001);
+    for (const [index, name] of entries.entries()) if (owners[index] === 0) await close(path.join(dir, name), 0);
+  }
+  return closed;
 }

@@ -2,6 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from './types.js';
 
+/**
+ * Folders every user may write: a channel between submissions. Private to each run with namespaces;
+ * swept of the sandbox uid's files after each run without them.
+ */
+export const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
+
 /** Where a prepared workspace keeps the sandbox's HOME and TMPDIR (deleted with the workspace). */
 export function sandboxDirs(workspace: string): { home: string; tmp: string } {
   const root = path.join(workspace, '.sandbox');
@@ -13,6 +19,14 @@ const NATIVE_HEADROOM_MB = 512;
 
 export function dataLimitBytes(limits: SandboxLimits): number {
   return (limits.memoryMb + NATIVE_HEADROOM_MB) * 1024 * 1024;
+}
+
+/**
+ * Memory one submission may hold in all its processes together: room for a build tool's JVM and
+ * the test JVM it forks (each under -Xmx memoryMb) plus native headroom; the runner stops it past this.
+ */
+export function submissionMemoryBytes(limits: SandboxLimits): number {
+  return (2 * limits.memoryMb + NATIVE_HEADROOM_MB) * 1024 * 1024;
 }
 
 /**

@@ -1,19 +1,18 @@
 import { realpath } from 'node:fs/promises';
-import os from 'node:os';
-import { execa } from 'execa';
+import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
-import { handOver, removeFilesOf, removeTree } from './disk.js';
-import { killAllOf } from './processes.js';
-import { runCommand } from './run.js';
 import { isInside } from '../paths.js';
-import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
-import type { SandboxMode } from './types.js';
+import { assertClosedAbove, boundWorkspace, handOver, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
+import { SHARED_TMP } from './env.js';
+import { clearKeysOf, removeIpcOf } from './ipc.js';
+import { detectPlatform, type Platform } from './mode.js';
+import { killAllOf, processesOf } from './processes.js';
+import { runCommand } from './run.js';
+import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
 export { SANDBOX_POOL_SIZE, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
 
-const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 
 type Owner = { uid: number; gid: number };
 // Each prepared workspace leases its own uid/gid: a run's cleanup sweeps every process of its uid, so
@@ -28,14 +27,25 @@ function leaseTableOf(firstUid: number): Map<string, Owner> {
 
 export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   const isRoot = process.getuid?.() === 0;
-  const modeReady = detectMode(options, isRoot, log);
+  let platform: Platform = { mode: 'self', userNamespace: false };
+  const modeReady = detectPlatform(options, isRoot, log).then((found) => ((platform = found), found.mode));
+  modeReady.catch(() => undefined); // a refusal surfaces at the first prepare, not as an unhandled rejection
   const leases = leaseTableOf(options.uid);
+  const bounded = new Set<string>(); // workspaces on a filesystem of their own
+  const isSandboxUid = (uid: number) => uid >= options.uid && uid < options.uid + (options.poolSize ?? SANDBOX_POOL_SIZE);
+  // A uid with a live process is never leased, whoever started it: that process would share the
+  // next submission's limits and files, and the next sweep would kill it mid-run.
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
+    const busy: number[] = [];
     for (let slot = 0; slot < (options.poolSize ?? SANDBOX_POOL_SIZE); slot++) {
-      if (!taken.has(options.uid + slot)) return { uid: options.uid + slot, gid: options.gid + slot };
+      const uid = options.uid + slot;
+      if (taken.has(uid)) continue;
+      if (processesOf(uid).length === 0) return { uid, gid: options.gid + slot };
+      busy.push(uid);
     }
-    throw new RunnerError('CONFIG', `sandbox: more submissions at once than sandbox uids (${options.poolSize ?? SANDBOX_POOL_SIZE}); lower --concurrency`);
+    const why = busy.length ? `; uids ${busy.join(', ')} still have processes` : '';
+    throw new RunnerError('CONFIG', `sandbox: more submissions at once than free sandbox uids (${options.poolSize ?? SANDBOX_POOL_SIZE})${why}; lower --concurrency`);
   };
 
   return {
@@ -47,8 +57,14 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const owner = lease(); // picked and recorded with no await between: concurrent prepares differ
       leases.set(real, owner);
       try {
+        if (mode === 'uid') await assertClosedAbove(path.dirname(real), isSandboxUid);
+        if (mode === 'namespaces') {
+          bounded.add(real);
+          await boundWorkspace(real, options.workspaceMaxBytes);
+        }
         await handOver(real, mode === 'self' ? undefined : owner);
       } catch (err) {
+        if (bounded.delete(real)) await unboundWorkspace(real).catch(() => undefined);
         leases.delete(real);
         throw err;
       }
@@ -66,36 +82,26 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const mode = await modeReady;
       const real = await realpath(workspace).catch(() => workspace);
       const owner = leases.get(real);
-      if (owner && mode !== 'self') {
-        const left = await killAllOf(owner.uid);
-        if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
-      }
-      if (owner && mode === 'uid') await removeFilesOf(owner.uid, SHARED_TMP);
+      if (owner && mode !== 'self') await sweepUid(owner, platform, log);
+      if (bounded.delete(real)) await unboundWorkspace(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot unmount the workspace'));
       await removeTree(real).catch((err: Error) => log.error({ workspace: real, err: err.message }, 'cannot delete the workspace'));
       leases.delete(real); // only now may another submission get this uid
     },
   };
 }
 
-/** Probes once, at start, what this machine allows, and says what is not protected. */
-async function detectMode(options: SandboxOptions, isRoot: boolean, log: Logger): Promise<SandboxMode> {
-  if (!isRoot || options.mode === 'self') {
-    log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
-    return 'self';
+/**
+ * Leaves nothing of the uid behind: processes, then (without namespaces, where they are shared)
+ * its files in the shared temp folders and its System V IPC objects, then its persistent keys.
+ */
+async function sweepUid(owner: Owner, platform: Platform, log: Logger): Promise<void> {
+  const left = await killAllOf(owner.uid);
+  if (left.length) log.error({ pids: left, uid: owner.uid }, 'sandbox processes survived SIGKILL');
+  if (platform.mode === 'uid') {
+    const files = await removeFilesOf(owner.uid, SHARED_TMP);
+    const ipc = await removeIpcOf(owner.uid);
+    if (files || ipc) log.info({ uid: owner.uid, files, ipc }, 'sandbox: removed what the run left in shared folders and IPC');
   }
-  if (options.mode === 'uid') return announce('uid');
-  const probe = wrapCommand(['true'], {
-    mode: 'namespaces', uid: options.uid, gid: options.gid, network: false, workspace: os.tmpdir(), cwd: os.tmpdir(), hide: [],
-    limits: { processes: 64, memoryMb: 64, fileSizeMb: 1, openFiles: 64, cpuSeconds: 5 },
-  });
-  const result = await execa(probe[0]!, probe.slice(1), { reject: false, timeout: 10_000, stdin: 'ignore' });
-  if (result.exitCode === 0) return announce('namespaces');
-  log.warn({ probe: result.stderr || result.shortMessage }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network and shared /tmp; close egress with the security group');
-  return announce('uid');
-
-  function announce(mode: SandboxMode): SandboxMode {
-    const masked = mode === 'namespaces' ? hideable(options.hide ?? [], '/nonexistent') : [];
-    log.info({ mode, uid: options.uid, gid: options.gid, masked, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
-    return mode;
-  }
+  if (!platform.userNamespace) await clearKeysOf(owner.uid, owner.gid);
 }
+

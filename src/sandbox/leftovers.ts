@@ -3,8 +3,9 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { diskUsage, removeFilesOf, removeTree } from './disk.js';
-import { SANDBOX_POOL_SIZE } from './index.js';
+import { diskUsage, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
+import { SHARED_TMP } from './env.js';
+import { SANDBOX_POOL_SIZE } from './types.js';
 import { killQuietly, processesOf } from './processes.js';
 
 export interface LeftoverOptions {
@@ -20,7 +21,6 @@ export interface LeftoverOptions {
 
 export interface LeftoverReport { removed: number; bytes: number; killed: number; kept: number }
 
-const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 const ENTRY = /^(?:sub|dl)-(?:(\d+)-)?/;
 
 /**
@@ -57,6 +57,8 @@ export async function removeLeftovers(options: LeftoverOptions): Promise<Leftove
       continue;
     }
     const bytes = await diskUsage(dir);
+    // a run killed mid-grading leaves its workspace's own filesystem mounted (namespaces mode)
+    if (mountPoints().has(dir)) await unboundWorkspace(dir).catch(() => undefined);
     await removeTree(dir).then(
       () => { report.removed++; report.bytes += bytes; if (sandboxOwned) crashedUids.add(info.uid); },
       (err: Error) => log.warn({ dir, err: err.message }, 'cannot remove a leftover of an earlier run'),
@@ -137,4 +139,10 @@ function startedMs(pid: number): number | undefined {
   if (!fields.length || fields[0] === 'Z') return undefined;
   bootMs ??= Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
   return bootMs + (Number(fields[19]) / CLOCK_TICKS) * 1000;
+}
+
+/** Where filesystems are mounted in this process's view (octal escapes in /proc/self/mounts decoded). */
+function mountPoints(): Set<string> {
+  const text = readFileSync('/proc/self/mounts', 'utf8');
+  return new Set(text.split('\n').map((line) => (line.split(' ')[1] ?? '').replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))));
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Live (not zombie) processes whose real uid is `uid`, read from /proc. Synchronous on purpose:
  * a scan takes ~10 ms this way, ten times less than through the thread pool.
  */
-export async function processesOf(uid: number): Promise<number[]> {
+export function processesOf(uid: number): number[] {
   const pids: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -18,6 +18,16 @@ export async function processesOf(uid: number): Promise<number[]> {
 }
 
 /**
+ * Private memory the uid's processes hold (RssAnon), summed: what one submission uses, however
+ * many processes it splits it across. Shared pages (libraries, the JDK's files) are not counted.
+ */
+export function memoryOf(uid: number): number {
+  let kib = 0;
+  for (const pid of processesOf(uid)) kib += Number(/^RssAnon:\s+(\d+)/m.exec(readStatus(String(pid)))?.[1] ?? 0);
+  return kib * 1024;
+}
+
+/**
  * SIGKILLs every process of the sandbox uid until none is left (setsid'd and daemonized ones too).
  * A killed process cannot fork any more, so a fork bomb under RLIMIT_NPROC dies in a few rounds.
  * Returns the pids still alive after `deadlineMs` (normally none). Only for a dedicated uid.
@@ -26,7 +36,7 @@ export async function killAllOf(uid: number, deadlineMs = 5_000): Promise<number
   if (uid === 0 || uid === process.getuid?.()) throw new Error(`refusing to sweep the processes of uid ${uid}`);
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const pids = await processesOf(uid);
+    const pids = processesOf(uid);
     if (pids.length === 0 || Date.now() > until) return pids;
     for (const pid of pids) killQuietly(pid);
     await sleep(20);

@@ -5,8 +5,9 @@ import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
 import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
 import { diskUsage } from './disk.js';
-import { sandboxEnvironment } from './env.js';
-import { killAllOf, killQuietly } from './processes.js';
+import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
+import { sharedMemoryOf } from './ipc.js';
+import { killAllOf, killQuietly, memoryOf } from './processes.js';
 import { outputScanner } from './signs.js';
 import { wrapCommand } from './wrapper.js';
 
@@ -20,9 +21,10 @@ export interface RunContext {
   workspaceMaxBytes: number;
 }
 
-type StopReason = 'timeout' | 'output' | 'disk' | 'abort';
+type StopReason = 'timeout' | 'output' | 'disk' | 'memory' | 'abort';
 
-const DISK_CHECK_MS = 1_000;
+const DISK_CHECK_MS = 500;
+const MEMORY_CHECK_MS = 200;
 const STREAM_GRACE_MS = 2_000;   // after the test exits, for pipes still held by an escaped process
 
 /** Runs one command in the sandbox; every process it started is gone when this returns. */
@@ -36,13 +38,17 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
   });
 
+  // Every sweep of the uid started for this run is awaited before the run returns: one still
+  // running later would kill the next submission leased this uid.
+  const sweeps: Array<Promise<number[]>> = [];
+  const sweep = () => { if (context.mode !== 'self') sweeps.push(killAllOf(context.uid)); };
   let reason: StopReason | undefined;
   const stop = (why: StopReason) => {
     if (reason) return;
     reason = why;
     // The group holds the wrapper and, with namespaces, the namespace's init: its death ends them all.
     if (child.pid) killQuietly(-child.pid);
-    if (context.mode !== 'self') void killAllOf(context.uid, 1_000);
+    sweep();
   };
 
   const scanner = outputScanner();
@@ -73,21 +79,31 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
       .finally(() => { checking = false; });
   }, DISK_CHECK_MS);
 
+  // Without a memory cgroup (none is delegated to the runner here or on Fargate) the runner measures
+  // the submission itself; the kernel's OOM killer remains the backstop, choom makes it pick the test.
+  const memoryBound = submissionMemoryBytes(run.limits);
+  let memoryPeak = 0;
+  const memoryTimer = context.mode === 'self' ? undefined : setInterval(() => {
+    const held = memoryOf(context.uid) + (context.mode === 'uid' ? sharedMemoryOf(context.uid) : 0);
+    memoryPeak = Math.max(memoryPeak, held);
+    if (held > memoryBound) stop('memory');
+  }, MEMORY_CHECK_MS);
+
   let grace: NodeJS.Timeout | undefined;
-  let sweep: Promise<number[]> = Promise.resolve([]);
   child.once('exit', () => {
     // Whatever the test left behind (background, setsid'd, daemonized) ends with it.
     if (child.pid) killQuietly(-child.pid);
-    if (context.mode !== 'self') sweep = killAllOf(context.uid);
+    sweep();
     grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
   });
 
   const result = await child;
   clearTimeout(timer);
   clearInterval(diskTimer);
+  clearInterval(memoryTimer);
   clearTimeout(grace);
   run.signal?.removeEventListener('abort', onAbort);
-  const survivors = await sweep;
+  const survivors = [...new Set((await Promise.all(sweeps)).flat())];
   if (survivors.length) log.error({ pids: survivors }, 'sandbox processes survived SIGKILL');
   if (result.exitCode === undefined && result.signal === undefined) {
     throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
@@ -99,12 +115,13 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     ...status,
     timedOut: reason === 'timeout' || status.signal === 'SIGXCPU',
     aborted: reason === 'abort',
-    memoryLimited: !reason && ((failed && scanner.signs.memory) || status.signal === 'SIGKILL'),
+    // Only with evidence: a bare SIGKILL may be anyone's doing (the OOM killer, a sweep, the student).
+    memoryLimited: reason === 'memory' || (!reason && failed && scanner.signs.memory),
     outputLimited: reason === 'output',
     diskLimited: reason === 'disk' || (!reason && ((failed && scanner.signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
     durationMs: Math.round(performance.now() - started),
   };
-  noteLimits(run, context, outcome);
+  noteLimits(run, context, outcome, reason === 'memory' ? memoryPeak : undefined);
   log.debug({ command: run.command, ...outcome, outputBytes: produced }, 'sandbox run done');
   if (outcome.aborted) throw stopped();
   return outcome;
@@ -120,13 +137,15 @@ function exitStatus(mode: SandboxMode, exitCode: number | undefined, signal: str
   return { exitCode, signal: null };
 }
 
-function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult): void {
+function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult, memoryHeld?: number): void {
   const note = (text: string) => run.output.note(`pit-runner: ${text}`);
   if (outcome.timedOut) note(`time limit reached (${run.timeoutMs} ms wall clock or ${run.limits.cpuSeconds} s CPU): the test was stopped`);
   if (outcome.outputLimited) note(`output limit reached (${run.maxOutputBytes} bytes): the test was stopped`);
   if (outcome.diskLimited) note(`disk limit reached (workspace ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
-  if (outcome.memoryLimited) note(`memory limit reached (${run.limits.memoryMb} MB)`);
+  if (memoryHeld !== undefined) note(`memory limit reached: the submission's processes held ${mib(memoryHeld)} MB together, over ${mib(submissionMemoryBytes(run.limits))} MB: the test was stopped`);
+  else if (outcome.memoryLimited) note(`memory limit reached (${run.limits.memoryMb} MB)`);
   if (outcome.aborted) note('the runner was stopped: the test was killed');
 }
 
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const stopped = () => new RunnerError('STOPPED', 'stopped while running tests: every test process was killed');

@@ -69,8 +69,11 @@ export interface SandboxOptions {
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
-  /** Force a weaker mode than the machine allows (tests of the Fargate path). */
-  mode?: SandboxMode;
+  /**
+   * `auto` (default): the strongest mode the machine allows. `namespaces` or `uid`: that mode or a
+   * CONFIG error at start (`uid` forces the Fargate path anywhere). `self`: tests of the non-root path.
+   */
+  mode?: SandboxMode | 'auto';
 }
 
 /** Sandbox uids per runner: the most submissions one runner may grade at once. */

@@ -1,10 +1,8 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { quote } from 'shell-quote';
-import { isInside } from '../paths.js';
 import type { SandboxLimits, SandboxMode } from './types.js';
 import { dataLimitBytes } from './env.js';
-
+import { PRIVATE_TMP_BYTES, rootScript } from './root.js';
 
 export interface WrapOptions {
   mode: SandboxMode;
@@ -17,20 +15,19 @@ export interface WrapOptions {
   hide: string[];
 }
 
-/** Folders anyone may write: read-only inside the sandbox's mount namespace. */
-const WORLD_WRITABLE = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
 const CHOOM = ['/usr/bin/choom', '/bin/choom'].find((file) => existsSync(file));
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((file) => existsSync(file));
+export const KEYCTL = ['/usr/bin/keyctl', '/bin/keyctl'].find((file) => existsSync(file));
 
 /** The argument vector that runs `command` under the sandbox of `options.mode`. */
 export function wrapCommand(command: string[], options: WrapOptions): string[] {
   // Under memory pressure the kernel's OOM killer picks the student's processes, not the runner.
   const limited = ['prlimit', ...limitArgs(options), '--', ...(CHOOM ? [CHOOM, '-n', '1000', '--'] : [])];
   if (options.mode === 'self') return [...limited, ...command];
-  const asSandboxUser = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.gid}`, '--clear-groups', '--no-new-privs', '--'];
-  if (options.mode === 'uid') return [...limited, ...asSandboxUser, ...command];
+  const asSandboxUser = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.gid}`, '--clear-groups', '--no-new-privs', '--', ...freshKeyring];
+  if (options.mode === 'uid') return ['/bin/sh', '-c', [AS_ROOT, USER_NS_LIMIT, AS_TEST, ENTER].join('\n'), 'sandbox-uid', ...limited, ...asSandboxUser, ...command];
   return [
-    'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', ...(options.network ? [] : ['--net']), '--',
+    'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--ipc', ...(options.network ? [] : ['--net']), '--',
     '/bin/sh', '-c', initScript(options), 'sandbox-init', ...limited, ...asSandboxUser, ...command,
   ];
 }
@@ -39,28 +36,52 @@ export function wrapCommand(command: string[], options: WrapOptions): string[] {
 export const loopbackUp = IP !== undefined;
 
 /**
- * Runs as root, PID 1 of the new namespaces: makes the world-writable folders read-only, masks the
- * hidden folders, brings loopback up (local servers in tests work; the host's stay unreachable),
- * then runs the test as a child so its signals and exit status behave as usual. When this init
- * exits, the kernel kills whatever is left in the namespace.
+ * A session keyring of the run's own, dying with its processes: else the test would share the
+ * runner's (or its uid's) session keyring, a channel to the next submission. keyctl prints the
+ * new keyring's id on stderr, so the test's stderr is set aside meanwhile (fd 3) and restored.
+ */
+const freshKeyring = KEYCTL
+  ? ['/bin/sh', '-c', `exec 3>&2 2>/dev/null; exec ${KEYCTL} session - /bin/sh -c 'exec 2>&3 3>&-; exec "$@"' sandbox-keyring "$@"`, 'sandbox-keyring']
+  : [];
+
+/**
+ * No user namespace can be created under the test: the commands that follow run in a user
+ * namespace of their own (every uid mapped to itself, so nothing else changes) whose
+ * `user.max_user_namespaces` is 0, a limit the sandbox uid has no capability to raise. Where the
+ * runner may not create it (Fargate), the platform's seccomp profile already refuses user
+ * namespaces to processes without CAP_SYS_ADMIN, and the commands run unchanged. Sets $userns.
+ */
+const USER_NS_LIMIT = `userns=
+if unshare --user sleep 60 2>/dev/null & then
+  holder=$!
+  while [ -d /proc/$holder ] && [ /proc/$holder/ns/user -ef /proc/self/ns/user ]; do :; done
+  if { echo '0 0 4294967295' > /proc/$holder/uid_map && echo '0 0 4294967295' > /proc/$holder/gid_map; } 2>/dev/null \\
+    && exec 4</proc/$holder/ns/user \\
+    && nsenter --user=/proc/self/fd/4 /bin/sh -c 'echo 0 > /proc/sys/user/max_user_namespaces' 2>/dev/null; then
+    userns=/proc/self/fd/4
+  fi
+  kill $holder 2>/dev/null || true
+  wait $holder 2>/dev/null || true
+fi`;
+/** Root's own commands are found in the system folders; the test gets its PATH back. */
+const AS_ROOT = 'test_path=$PATH\nPATH=/usr/sbin:/usr/bin:/sbin:/bin';
+const AS_TEST = 'PATH=$test_path';
+const ENTER = 'if [ -n "$userns" ]; then exec nsenter --user="$userns" -- "$@"; else exec "$@"; fi';
+const RUN = 'if [ -n "$userns" ]; then nsenter --user="$userns" -- "$@"; else "$@"; fi';
+
+/**
+ * Runs as root, PID 1 of the new namespaces: builds the allow-listed root (see root.ts), brings
+ * loopback up (local servers in tests work; the host's stay unreachable), switches to it, then
+ * runs the test as a child so its signals and exit status behave as usual. When this init exits,
+ * the kernel kills whatever is left in the namespace.
  */
 function initScript(options: WrapOptions): string {
-  const lines = ['set -e'];
-  const writable = uniqueDirs(WORLD_WRITABLE);
-  for (const dir of writable) lines.push(`mount -o bind,ro ${q(dir)} ${q(dir)}`);
-  if (writable.some((dir) => isInside(options.workspace, dir))) {
-    // A bind mount inherits the read-only flag of the folder it sits in: lift it for the workspace.
-    lines.push(`mount --bind ${q(options.workspace)} ${q(options.workspace)}`, `mount -o remount,bind,rw ${q(options.workspace)}`);
-  }
-  for (const dir of hideable(options.hide, options.workspace)) lines.push(`mount -t tmpfs -o ro,size=4k,mode=0555 sandbox-hidden ${q(dir)}`);
+  // The IPC namespace is the run's own; its System V shared memory is bounded like the temp folders.
+  const ipcBounds = [`echo ${PRIVATE_TMP_BYTES} > /proc/sys/kernel/shmmax`, `echo ${PRIVATE_TMP_BYTES / 4096} > /proc/sys/kernel/shmall`];
+  const lines = ['set -e', AS_ROOT, ...ipcBounds, ...rootScript(options.workspace, options.hide)];
   if (!options.network && IP) lines.push(`${IP} link set lo up`);
-  lines.push(`cd ${q(options.cwd)}`, 'set +e', '"$@"', 'exit $?');
+  lines.push(USER_NS_LIMIT, AS_TEST, `cd ${q(options.cwd)}`, 'set +e', RUN, 'exit $?');
   return lines.join('\n');
-}
-
-/** Folders that can be masked: existing directories that neither hold nor sit inside the workspace. */
-export function hideable(hide: string[], workspace: string): string[] {
-  return uniqueDirs(hide).filter((dir) => !isInside(workspace, dir) && !isInside(dir, workspace));
 }
 
 function limitArgs({ mode, limits }: WrapOptions): string[] {
@@ -76,19 +97,6 @@ function limitArgs({ mode, limits }: WrapOptions): string[] {
   // RLIMIT_NPROC counts every process of the uid machine-wide: only meaningful for the dedicated uid.
   if (mode !== 'self') args.unshift(`--nproc=${limits.processes}`);
   return args;
-}
-
-function uniqueDirs(dirs: string[]): string[] {
-  const real = dirs.filter((dir) => isDirectory(dir)).map((dir) => realpathSync(dir));
-  return [...new Set(real)];
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 const q = (arg: string) => quote([arg]);

@@ -8,7 +8,7 @@ import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.j
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
-import type { GradeResult, PitConfig } from '../grading/types.js';
+import type { GradeResult, Outcome, PitConfig } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord, SubmissionStorage } from '../ports.js';
 
 export interface SubmissionDeps {
@@ -126,7 +126,10 @@ function renewLease(renew: () => Promise<boolean>, leaseSeconds: number, log: Lo
   return { stop: () => clearInterval(interval) };
 }
 
-/** Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's fault. */
+/**
+ * Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's
+ * fault, a PIT this runner cannot load is the configuration's (the operator is alerted).
+ */
 async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfig | undefined, deps: SubmissionDeps): Promise<Graded> {
   const { config } = deps;
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
@@ -138,11 +141,17 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
       await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes, deps.signal);
     } catch (err) {
       if (faultOf(err) !== 'student') throw err;
-      return unfetchable(pitId, toRunnerError(err));
+      return notGraded(pitId, 'INVALID_SUBMISSION', toRunnerError(err));
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
-    const graded = await gradeSubmission({ zipFile }, pit ?? (await loadPit(config.pitsDir, pitId)), deps);
+    const loaded = pit ?? (await loadPit(config.pitsDir, pitId).catch((err) => toRunnerError(err)));
+    if (loaded instanceof RunnerError) {
+      if (faultOf(loaded) !== 'exercise') throw loaded;
+      deps.log.error({ alert: 'PIT_UNAVAILABLE', code: loaded.code, err: loaded.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
+      return notGraded(pitId, 'PIT_UNAVAILABLE', loaded);
+    }
+    const graded = await gradeSubmission({ zipFile }, loaded, deps);
     graded.result.timings.fetchMs = fetchMs;
     return graded;
   } finally {
@@ -150,13 +159,13 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
   }
 }
 
-function unfetchable(pitId: string, error: RunnerError): Graded {
+function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded {
   const log = Buffer.from(`pit-runner: ${error.message}\n`);
   return {
     log,
     result: {
       pitId,
-      ...errorResult('INVALID_SUBMISSION', error),
+      ...errorResult(outcome, error),
       timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
       logBytes: log.length,
       logTruncated: false,
