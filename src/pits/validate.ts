@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
 import { readCommandLine, type ShellOnly } from '../sandbox/command-line.js';
 import { assertPitId, loadPit } from './load.js';
-import { MAVEN_OFFLINE_REPO } from './skeleton.js';
+import { MAVEN_OFFLINE_REPO } from './junit.js';
 import type { PitConfig } from '../grading/types.js';
 
 export interface PitReport { pitId: string; problems: string[]; warnings: string[] }
