@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { installDir } from '../config.js';
 import { RunnerError } from '../errors.js';
 import { exists } from '../paths.js';
@@ -19,8 +20,10 @@ export const JUNIT_CONSOLE_JAR = '/usr/share/java/junit-platform-console-standal
 /** Where java/junit-runner/build.sh puts the helper's jar and its class-data-sharing archive. */
 export const JUNIT_RUNNER_BUILD = path.join(installDir, 'java', 'junit-runner', 'build');
 
-// Flags the archive was recorded with (build.sh): a collector and compiler suited to a short run.
+// Flags the archive was recorded with (build.sh): a collector and compiler suited to a short run. An
+// archive that no longer matches is ignored without a word in the student's log; `pit validate` says it.
 const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto'];
+const QUIET_ARCHIVE = '-Xlog:cds=off,cds+dynamic=off';
 const BUNDLED_GROUPS = new Set(['org.junit.jupiter', 'org.junit.platform', 'org.junit.vintage', 'junit', 'org.hamcrest', 'org.opentest4j', 'org.apiguardian']);
 /** What the console launcher already holds: asking for it again would put a second copy on the class path. */
 const bundled = (d: Dependency) => BUNDLED_GROUPS.has(d.groupId);
@@ -44,8 +47,8 @@ export async function junitTestCommand(testCommand: string, testDependencies: st
   return [
     'java',
     ...JVM_FLAGS,
-    ...((await exists(archive)) ? [`-XX:SharedArchiveFile=${archive}`] : []),
-    '-cp', `${helper}:${JUNIT_CONSOLE_JAR}`,
+    ...((await exists(archive)) ? [`-XX:SharedArchiveFile=${archive}`, QUIET_ARCHIVE] : []),
+    '-cp', helperClassPath(buildDir),
     'pitrunner.junit.Main',
     ...(jars.length ? ['--classpath', jars.join(':')] : []),
     ...args,
@@ -54,6 +57,16 @@ export async function junitTestCommand(testCommand: string, testDependencies: st
 
 /** Plain words stay readable in the log; anything else is single-quoted for the command-line parser. */
 const quoted = (arg: string) => (/^[\w/.:=+,@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+const helperClassPath = (buildDir: string) => `${path.join(buildDir, 'pit-junit.jar')}:${JUNIT_CONSOLE_JAR}`;
+
+/** Why the class-data-sharing archive would not be used (missing, or recorded for other jars or another JDK), if it would not. */
+export async function archiveProblem(buildDir = JUNIT_RUNNER_BUILD): Promise<string | undefined> {
+  const archive = path.join(buildDir, 'pit-junit.jsa');
+  if (!(await exists(archive))) return `no class-data-sharing archive ${archive}: Java grading is slower; run scripts/setup.sh`;
+  const run = await execa('java', [...JVM_FLAGS.filter((f) => f !== '-Xshare:auto'), '-Xshare:on', `-XX:SharedArchiveFile=${archive}`, '-cp', helperClassPath(buildDir), '-version'], { reject: false, all: true, stdin: 'ignore', extendEnv: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  return run.exitCode === 0 ? undefined : `the class-data-sharing archive ${archive} does not match this JDK or its jars (Java grading is slower): run java/junit-runner/build.sh --force`;
+}
 
 async function testClassPath(coordinates: string[] | undefined, template: string | undefined, repo: string): Promise<string[]> {
   let wanted: Dependency[];
