@@ -6,6 +6,10 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
 import { testId } from '../src/grading/reports.js';
 import { silentLogger } from '../src/log.js';
+import { gradeSubmission } from '../src/grading/pipeline.js';
+import { completeAnswers, createPit } from '../src/pits/new.js';
+import { validatePits } from '../src/pits/validate.js';
+import { verifyPit } from '../src/pits/verify.js';
 import { gradeById } from './helpers/grade.js';
 import { javaExercises, writeJavaExercises } from './helpers/java-exercises.js';
 
@@ -94,6 +98,18 @@ junit('a submitted class named like one of JUnit\'s does not replace it: failure
   await writeFile(path.join(dir, 'src/main/java/org/junit/jupiter/api/Assertions.java'), fake);
   const { result } = await grade('leap-junit-v1', dir);
   assert.equal([result.outcome, result.score], ['FAILED', 60]);
+});
+
+junit('pit new proposes junit for Java, and what it writes validates and verifies', async () => {
+  const answers = completeAnswers({ id: 'java-junit-new-v1', language: 'java' });
+  assert.is(answers.buildTool, 'junit');
+  await createPit(answers, { pitsDir, overwrite: false, log: silentLogger });
+  const [report] = await validatePits(pitsDir, ['java-junit-new-v1'], { log: silentLogger });
+  assert.equal(report!.problems, []);
+  const empty = path.join(tmp, 'empty-solution');
+  await mkdir(empty, { recursive: true });
+  const verified = await verifyPit({ pitId: 'java-junit-new-v1', solution: empty, check: false }, { config: config(), log: silentLogger, grade: gradeSubmission });
+  assert.equal([verified.ok, verified.testIds], [true, ['ExampleTest#addsNumbers']], verified.problems.join('\n'));
 });
 
 junit.run();
