@@ -6,9 +6,9 @@
  *     its Maven PIT and its junit PIT: the grades must be equal, the times are compared;
  *  3. peak RSS of one junit grading (the JVM alone, and the whole `process --zip`);
  *  4. throughput of `drain-queue --concurrency 2` on junit submissions (bench/drain.ts).
- * Run as root to include the real sandbox.
+ * Run as root to include the real sandbox; on a shared machine give it sandbox uids no one else uses.
  *
- *   node --import tsx bench/java.ts [runs] [drain count]
+ *   RUNNER_SANDBOX_UID=10601 RUNNER_SANDBOX_GID=10601 node --import tsx bench/java.ts [runs] [drain count]
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,8 +30,9 @@ const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-java-'));
 await chmod(tmp, 0o711);
 const pitsDir = path.join(tmp, 'pits');
 const solutions = path.join(tmp, 'solutions');
-const samples = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work') });
-const generated = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work'), PITS_DIR: pitsDir });
+// The environment counts (RUNNER_SANDBOX_UID: sandbox uids of their own when other runners share the machine).
+const samples = loadConfig({ ...process.env, RUNNER_WORK_DIR: path.join(tmp, 'work') });
+const generated = loadConfig({ ...process.env, RUNNER_WORK_DIR: path.join(tmp, 'work'), PITS_DIR: pitsDir });
 const cli = path.join(repoRoot, 'bin', 'pit-runner.js');
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
