@@ -3,7 +3,8 @@
  *  1. the bankaccount sample graded end to end, javac PIT against junit PIT: in-process (the pipeline,
  *     as `process --zip` runs it) and through the CLI (`process --zip`, node's start-up included);
  *  2. exercism-style exercises (JUnit 5, AssertJ, JUnit 4; test/helpers/java-exercises.ts), each graded by
- *     its Maven PIT and its junit PIT: the grades must be equal, the times are compared;
+ *     Maven with a plain pom (Surefire's default fork), Maven with the sample pom (forkCount 0) and junit:
+ *     the grades must be equal, the times are compared;
  *  3. peak RSS of one junit grading (the JVM alone, and the whole `process --zip`);
  *  4. throughput of `drain-queue --concurrency 2` on junit submissions (bench/drain.ts).
  * Run as root to include the real sandbox; on a shared machine give it sandbox uids no one else uses.
@@ -73,15 +74,17 @@ try {
 
   // 2. Maven against junit on generated exercises
   await writeJavaExercises(pitsDir, solutions);
-  const perTool: Record<'maven' | 'junit', number[]> = { maven: [], junit: [] };
+  const tools = ['mavenplain', 'maven', 'junit'] as const;
+  type Tool = (typeof tools)[number];
+  const perTool: Record<Tool, number[]> = { mavenplain: [], maven: [], junit: [] };
   const mismatches: string[] = [];
   const mavenRuns = Math.max(1, Math.min(runs, 3));
   for (const exercise of javaExercises) {
     const dir = path.join(solutions, exercise.name);
-    const exerciseTimes: Record<'maven' | 'junit', number[]> = { maven: [], junit: [] };
+    const exerciseTimes: Record<Tool, number[]> = { mavenplain: [], maven: [], junit: [] };
     const grades = new Set<string>();
     for (let i = 0; i < mavenRuns; i++) {
-      for (const tool of ['maven', 'junit'] as const) {
+      for (const tool of tools) {
         const graded = await timed(() => gradeById({ dir }, `${exercise.name}-${tool}-v1`, { config: generated, log: silentLogger }));
         exerciseTimes[tool].push(graded.ms);
         const r = graded.value.result;
@@ -89,11 +92,14 @@ try {
       }
     }
     if (grades.size !== 1) mismatches.push(`${exercise.name}: ${[...grades].join(' vs ')}`);
-    for (const tool of ['maven', 'junit'] as const) perTool[tool].push(median(exerciseTimes[tool]));
-    console.log(`  ${exercise.name.padEnd(15)} maven ${fmt(median(exerciseTimes.maven))}, junit ${fmt(median(exerciseTimes.junit))}, grade ${JSON.parse([...grades][0]!)[0]} ${JSON.parse([...grades][0]!)[1]}`);
+    for (const tool of tools) perTool[tool].push(median(exerciseTimes[tool]));
+    const [outcome, score] = JSON.parse([...grades][0]!) as [string, number];
+    console.log(`  ${exercise.name.padEnd(15)} ${tools.map((tool) => `${tool} ${fmt(median(exerciseTimes[tool]))}`).join(', ')}; grade ${outcome} ${score}`);
   }
-  const ratio = median(perTool.junit) / median(perTool.maven);
-  console.log(`exercises (${javaExercises.length}, median of ${mavenRuns} each): median maven ${fmt(median(perTool.maven))}, junit ${fmt(median(perTool.junit))}, ratio ${ratio.toFixed(3)}; grades ${mismatches.length ? `DIFFER: ${mismatches.join('; ')}` : 'all equal'}`);
+  const ratio = (tool: Tool) => (median(perTool.junit) / median(perTool[tool])).toFixed(3);
+  console.log(`exercises (${javaExercises.length}, median of ${mavenRuns} each): median ${tools.map((tool) => `${tool} ${fmt(median(perTool[tool]))}`).join(', ')}; `
+    + `junit/mavenplain ${ratio('mavenplain')}, junit/maven ${ratio('maven')}; grades ${mismatches.length ? `DIFFER: ${mismatches.join('; ')}` : 'all equal (every tool, every run)'}`);
+  console.log('  (mavenplain: the exercise\'s own pom, Surefire\'s default fork; maven: the sample pom, tests in Maven\'s JVM)');
 
   // 3. memory
   const command = (await loadPit(samples.pitsDir, bank.junit)).testCommand;

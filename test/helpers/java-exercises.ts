@@ -3,9 +3,10 @@ import path from 'node:path';
 import { buildToolDefaults } from '../../src/pits/skeleton.js';
 
 /**
- * Small exercism-style Java exercises (JUnit 5, JUnit 5 with AssertJ, JUnit 4) written as two PITs
- * that share one template: `<name>-maven-v1` (Maven, the template's pom) and `<name>-junit-v1` (the
- * junit build tool, reading the same pom's dependencies). Each comes with a solution that passes some
+ * Small exercism-style Java exercises (JUnit 5, JUnit 5 with AssertJ, JUnit 4) written as PITs that
+ * share one template: `<name>-maven-v1` (Maven, the template's pom: the sample's, tests in Maven's JVM),
+ * `<name>-junit-v1` (the junit build tool, reading the same pom's dependencies) and, for benchmarks,
+ * `<name>-mavenplain-v1` (a plain exercism-style pom: dependencies only, Surefire's default fork). Each comes with a solution that passes some
  * tests and fails others, or does not compile, so the grades compare more than "all green".
  */
 export interface JavaExercise { name: string; dependencies: string[]; tests: Record<string, string>; solution: Record<string, string> }
@@ -139,9 +140,13 @@ class TwoferTest {
   },
 ];
 
-/** The maven sample's pom, with `dependencies` (groupId:artifactId:version, test scope) instead of JUnit 5 alone. */
-export function exercisePom(artifactId: string, dependencies: string[]): string {
-  const pom = buildToolDefaults('maven', artifactId)!.files['pom.xml']!;
+/**
+ * The maven sample's pom, with `dependencies` (groupId:artifactId:version, test scope) instead of JUnit 5
+ * alone; `plain`: without its Surefire configuration, as an exercise's own pom would be.
+ */
+export function exercisePom(artifactId: string, dependencies: string[], plain = false): string {
+  const sample = buildToolDefaults('maven', artifactId)!.files['pom.xml']!;
+  const pom = plain ? sample.replace(/\n {2}<build>[\s\S]*<\/build>\n/, '\n') : sample;
   const xml = dependencies.map((coordinates) => {
     const [groupId, artifact, version] = coordinates.split(':');
     return `    <dependency>\n      <groupId>${groupId}</groupId>\n      <artifactId>${artifact}</artifactId>\n      <version>${version}</version>\n      <scope>test</scope>\n    </dependency>\n`;
@@ -149,18 +154,21 @@ export function exercisePom(artifactId: string, dependencies: string[]): string 
   return pom.replace(/ {2}<dependencies>[\s\S]*<\/dependencies>/, `  <dependencies>\n${xml}  </dependencies>`);
 }
 
-/** Writes both PITs of every exercise into `pitsDir` and each solution to `<solutionsDir>/<name>/`. */
+/** Writes the PITs of every exercise into `pitsDir` and each solution to `<solutionsDir>/<name>/`. */
 export async function writeJavaExercises(pitsDir: string, solutionsDir: string, exercises = javaExercises): Promise<void> {
   const settings = buildToolDefaults('maven', 'x')!.files['settings.xml']!;
   for (const exercise of exercises) {
-    const template = `${exercise.name}-template`;
-    const files = { ...exercise.tests, 'pom.xml': exercisePom(exercise.name, exercise.dependencies), 'settings.xml': settings };
-    await writeTree(path.join(pitsDir, template), files);
     await writeTree(path.join(solutionsDir, exercise.name), exercise.solution);
     const maven = buildToolDefaults('maven', exercise.name)!;
-    const common = { language: 'java', template, maxTimeoutMs: 120_000 };
-    await writeJson(path.join(pitsDir, `${exercise.name}-maven-v1.json`), { ...common, buildTool: 'maven', testCommand: maven.testCommand, environment: maven.environment });
-    await writeJson(path.join(pitsDir, `${exercise.name}-junit-v1.json`), { ...common, buildTool: 'junit', testCommand: 'pit-junit' });
+    for (const plain of [false, true]) {
+      const template = `${exercise.name}-template${plain ? '-plain' : ''}`;
+      const files = { ...exercise.tests, 'pom.xml': exercisePom(exercise.name, exercise.dependencies, plain), 'settings.xml': settings };
+      await writeTree(path.join(pitsDir, template), files);
+      const common = { language: 'java', template, maxTimeoutMs: 120_000 };
+      const tool = plain ? 'mavenplain' : 'maven';
+      await writeJson(path.join(pitsDir, `${exercise.name}-${tool}-v1.json`), { ...common, buildTool: 'maven', testCommand: maven.testCommand, environment: maven.environment });
+      if (!plain) await writeJson(path.join(pitsDir, `${exercise.name}-junit-v1.json`), { ...common, buildTool: 'junit', testCommand: 'pit-junit' });
+    }
   }
 }
 
