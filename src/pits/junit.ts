@@ -64,8 +64,11 @@ const helperClassPath = (buildDir: string) => `${path.join(buildDir, 'pit-junit.
 export async function archiveProblem(buildDir = JUNIT_RUNNER_BUILD): Promise<string | undefined> {
   const archive = path.join(buildDir, 'pit-junit.jsa');
   if (!(await exists(archive))) return `no class-data-sharing archive ${archive}: Java grading is slower; run scripts/setup.sh`;
-  const run = await execa('java', [...JVM_FLAGS.filter((f) => f !== '-Xshare:auto'), '-Xshare:on', `-XX:SharedArchiveFile=${archive}`, '-cp', helperClassPath(buildDir), '-version'], { reject: false, all: true, stdin: 'ignore', extendEnv: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  return run.exitCode === 0 ? undefined : `the class-data-sharing archive ${archive} does not match this JDK or its jars (Java grading is slower): run java/junit-runner/build.sh --force`;
+  // -Xshare:on refuses to start rather than fall back: the archive is usable exactly when this succeeds.
+  const flags = [...JVM_FLAGS.filter((f) => f !== '-Xshare:auto'), '-Xshare:on', `-XX:SharedArchiveFile=${archive}`];
+  const run = await execa('java', [...flags, '-cp', helperClassPath(buildDir), '-version'], { reject: false, stdin: 'ignore', extendEnv: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  if (run.exitCode === 0) return undefined;
+  return `the class-data-sharing archive ${archive} does not match this JDK or its jars (Java grading is slower): run java/junit-runner/build.sh --force`;
 }
 
 async function testClassPath(coordinates: string[] | undefined, template: string | undefined, repo: string): Promise<string[]> {
