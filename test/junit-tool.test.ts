@@ -37,6 +37,7 @@ async function onePit(pitId: string, pit: Record<string, unknown>, test: string,
   await writeFile(path.join(pitsDir, `${pitId}.json`), JSON.stringify({ language: 'java', buildTool: 'junit', testCommand: 'pit-junit', maxTimeoutMs: 30_000, ...pit }));
   await writeFile(path.join(pitsDir, pitId, 'src/test/java/ProbeTest.java'), test);
   const dir = path.join(solutions, pitId);
+  await mkdir(dir, { recursive: true });
   for (const [file, text] of Object.entries(solution)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
@@ -78,6 +79,15 @@ junit('a test that never ends is stopped by the sandbox: TIME_LIMIT', async () =
     { 'src/main/java/Spin.java': 'class Spin { static void forever() { while (true) Thread.onSpinWait(); } }\n' });
   const { result } = await grade('java-hang', dir);
   assert.equal([result.status, result.outcome, result.score], ['DONE', 'TIME_LIMIT', 0]);
+});
+
+junit('testTimeoutMs stops an endless test alone: it fails, the others keep their results', async () => {
+  const dir = await onePit('java-slow', { testTimeoutMs: 1000 },
+    'import org.junit.jupiter.api.Test;\nimport static org.junit.jupiter.api.Assertions.assertEquals;\n'
+    + 'class ProbeTest { @Test void waits() throws Exception { Thread.sleep(60_000); } @Test void adds() { assertEquals(2, 1 + 1); } }\n',
+    {});
+  const { result, log } = await grade('java-slow', dir);
+  assert.equal([result.outcome, statuses(result.tests)], ['FAILED', { 'ProbeTest#adds': 'passed', 'ProbeTest#waits': 'error' }], log.toString());
 });
 
 junit('the heap bound of the sandbox holds in the helper\'s JVM: MEMORY_LIMIT', async () => {

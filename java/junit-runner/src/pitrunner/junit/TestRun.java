@@ -25,6 +25,9 @@ final class TestRun {
     /** Maven Surefire's default includes (Test*, *Test, *Tests, *TestCase), top-level classes only. */
     static final String SUREFIRE_INCLUDES = "^(?:.*\\.)?(?:Test[^.$]*|[^.$]*Tests?|[^.$]*TestCase)$";
 
+    /** Set by the runner (JAVA_TOOL_OPTIONS) from the PIT's testTimeoutMs; read before any submitted code runs. */
+    static final String DEFAULT_TIMEOUT = "junit.jupiter.execution.timeout.default";
+
     private final Path reports;
 
     TestRun(Path reports) {
@@ -41,11 +44,14 @@ final class TestRun {
             .enableTestExecutionListenerAutoRegistration(false)
             .addTestEngines(new JupiterTestEngine(), new VintageTestEngine())
             .build());
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
             .selectors(selectClasspathRoots(Set.of(testClasses)))
             .filters(includeClassNamePatterns(SUREFIRE_INCLUDES))
-            .enableImplicitConfigurationParameters(false)   // no junit-platform.properties, no -Djunit.*
-            .build();
+            .enableImplicitConfigurationParameters(false);  // no junit-platform.properties, no -Djunit.*
+        // ... but the one the runner sets: the PIT's per-test time limit (testTimeoutMs).
+        String timeout = System.getProperty(DEFAULT_TIMEOUT);
+        if (timeout != null) builder.configurationParameter(DEFAULT_TIMEOUT, timeout);
+        LauncherDiscoveryRequest request = builder.build();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         PrintWriter out = new PrintWriter(System.out, true);
         Thread thread = Thread.currentThread();
