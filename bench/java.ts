@@ -22,11 +22,10 @@ import { repoRoot } from '../test/helpers/cli.js';
 import { gradeById } from '../test/helpers/grade.js';
 import { javaExercises, writeJavaExercises } from '../test/helpers/java-exercises.js';
 import { zipDirectory } from '../test/helpers/zip.js';
+import { median, seconds, timeIt, verdict } from './measure.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const drainCount = Number(process.argv[3] ?? 40);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-java-'));
 await chmod(tmp, 0o711);
 const pitsDir = path.join(tmp, 'pits');
@@ -37,9 +36,9 @@ const generated = loadConfig({ ...process.env, RUNNER_WORK_DIR: path.join(tmp, '
 const cli = path.join(repoRoot, 'bin', 'pit-runner.js');
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
+  let value: T | undefined;
+  const ms = await timeIt(async () => { value = await fn(); });
+  return { ms, value: value! };
 }
 
 /** `/usr/bin/time -f %M`: the peak RSS of the largest process of the command, in MB. */
@@ -69,7 +68,9 @@ try {
   }
   console.log(`bankaccount (median of ${runs}, interleaved):`);
   for (const tool of Object.keys(bank)) {
-    console.log(`  ${tool.padEnd(5)}  pipeline ${fmt(median(times[`${tool} pipeline`]!))} (test command ${fmt(median(times[`${tool} execute`]!))}), process --zip through the CLI ${fmt(median(times[`${tool} cli`]!))}`);
+    const pipeline = median(times[`${tool} pipeline`]!);
+    const target = tool === 'junit' ? ` ${verdict(pipeline <= 1000)} (≤ 1.0 s)` : '';
+    console.log(`  ${tool.padEnd(5)}  pipeline ${seconds(pipeline)}${target} (test command ${seconds(median(times[`${tool} execute`]!))}), process --zip through the CLI ${seconds(median(times[`${tool} cli`]!))}`);
   }
 
   // 2. Maven against junit on generated exercises
@@ -94,11 +95,11 @@ try {
     if (grades.size !== 1) mismatches.push(`${exercise.name}: ${[...grades].join(' vs ')}`);
     for (const tool of tools) perTool[tool].push(median(exerciseTimes[tool]));
     const [outcome, score] = JSON.parse([...grades][0]!) as [string, number];
-    console.log(`  ${exercise.name.padEnd(15)} ${tools.map((tool) => `${tool} ${fmt(median(exerciseTimes[tool]))}`).join(', ')}; grade ${outcome} ${score}`);
+    console.log(`  ${exercise.name.padEnd(15)} ${tools.map((tool) => `${tool} ${seconds(median(exerciseTimes[tool]))}`).join(', ')}; grade ${outcome} ${score}`);
   }
-  const ratio = (tool: Tool) => (median(perTool.junit) / median(perTool[tool])).toFixed(3);
-  console.log(`exercises (${javaExercises.length}, median of ${mavenRuns} each): median ${tools.map((tool) => `${tool} ${fmt(median(perTool[tool]))}`).join(', ')}; `
-    + `junit/mavenplain ${ratio('mavenplain')}, junit/maven ${ratio('maven')}; grades ${mismatches.length ? `DIFFER: ${mismatches.join('; ')}` : 'all equal (every tool, every run)'}`);
+  const ratio = (tool: Tool) => { const r = median(perTool.junit) / median(perTool[tool]); return `${r.toFixed(3)} ${verdict(r <= 0.1)}`; };
+  console.log(`exercises (${javaExercises.length}, median of ${mavenRuns} each): median ${tools.map((tool) => `${tool} ${seconds(median(perTool[tool]))}`).join(', ')}; `
+    + `junit/mavenplain ${ratio('mavenplain')}, junit/maven ${ratio('maven')}; grades ${mismatches.length ? `DIFFER: ${mismatches.join('; ')}` : `all equal (every tool, every run) ${verdict(true)}`} (target: ratio ≤ 0.1)`);
   console.log('  (mavenplain: the exercise\'s own pom, Surefire\'s default fork; maven: the sample pom, tests in Maven\'s JVM)');
 
   // 3. memory
@@ -108,13 +109,14 @@ try {
   await execa('cp', ['-R', `${path.join(repoRoot, 'pits', bank.junit)}/.`, project]);
   const jvmMb = await peakRssMb('sh', ['-c', command], project);
   const wholeMb = await peakRssMb('node', [cli, 'process', '--zip', zips[bank.junit]!, '--pit', bank.junit]);
-  console.log(`peak RSS of one junit grading: the JVM ${jvmMb.toFixed(0)} MB; process --zip (largest process) ${wholeMb.toFixed(0)} MB`);
+  console.log(`peak RSS of one junit grading: the JVM ${jvmMb.toFixed(0)} MB; process --zip (largest process) ${wholeMb.toFixed(0)} MB ${verdict(Math.max(jvmMb, wholeMb) <= 300)} (≤ 300 MB)`);
 
   // 4. throughput
   const drain = await execa('node', ['--import', 'tsx', 'bench/drain.ts', String(drainCount), bank.junit], { cwd: repoRoot, all: true });
   const line = /concurrency 2: .*?in ([\d.]+) s/.exec(drain.all ?? '');
   console.log(drain.stdout.trim().split('\n').map((l) => `  ${l}`).join('\n'));
-  if (line) console.log(`drain-queue --concurrency 2: ${(drainCount / Number(line[1])).toFixed(2)} junit submissions/s`);
+  const perSecond = line ? drainCount / Number(line[1]) : Number.NaN;
+  console.log(`drain-queue --concurrency 2: ${perSecond.toFixed(2)} junit submissions/s ${verdict(perSecond >= 1.5)} (≥ 1.5/s)`);
   console.log(`(${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)}, sandbox as ${process.getuid?.() === 0 ? 'root: separate uid + namespaces' : 'this user'})`);
 } finally {
   await rm(tmp, { recursive: true, force: true });
