@@ -25,13 +25,14 @@ RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
-# resources plugins, JUnit 4 and 5), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
+# resources plugins, JUnit 4 and 5, AssertJ), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
 # (keyctl) for the sandbox, and tini as PID 1. The man1 folder must exist for the JDK's alternatives on slim images.
 RUN mkdir -p /usr/share/man/man1 \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java \
-      libmaven-resources-plugin-java junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux keyutils tini \
+      libmaven-resources-plugin-java junit5 junit4 libassertj-core-java python3 python3-pytest python3-pytest-timeout \
+      util-linux keyutils tini \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 # The sandbox user the student's code runs as: fixed uid/gid (RUNNER_SANDBOX_UID/GID), no login, no home.
@@ -50,6 +51,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY pits ./pits
+# The junit build tool's helper, compiled against the image's JUnit, and its class-data-sharing archive
+# (recorded here, so it matches this image's JDK and jars).
+COPY java ./java
+RUN bash java/junit-runner/build.sh
 COPY src/db/migrations ./dist/db/migrations
 # The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
 # against the repository installed above, since graded runs have no network.

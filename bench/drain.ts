@@ -1,10 +1,10 @@
 /**
- * Drains 50 queued trivial submissions (the node sample PIT, correct solution) at concurrency 1 and 2,
+ * Drains 50 queued submissions of a sample PIT (default: the node one, correct solution) at concurrency 1 and 2,
  * through the real `drain-queue` wiring: PostgreSQL, S3 on a local s3rver over HTTP, the real sandbox;
  * only SQS is replaced by an in-process queue. Prints submissions per minute and the ratio to the
  * ideal (bare test time × N / concurrency, the test command run directly without the runner).
  *
- *   node --import tsx bench/drain.ts [count]
+ *   node --import tsx bench/drain.ts [count] [pitId]
  */
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { drainQueueFromConfig } from '../src/commands/drain-queue.js';
 import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
 import { silentLogger } from '../src/log.js';
+import { loadPit } from '../src/pits/load.js';
 import type { Queue, ReceivedMessage } from '../src/ports.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { freshDatabase } from '../test/helpers/db.js';
@@ -23,7 +24,7 @@ import { localS3 } from '../test/helpers/s3.js';
 import { zipDirectory } from '../test/helpers/zip.js';
 
 const count = Number(process.argv[2] ?? 50);
-const pitId = 'javascript-node-roman-v1';
+const pitId = process.argv[3] ?? 'javascript-node-roman-v1';
 const example = path.join(repoRoot, 'examples', pitId, 'correct');
 
 /** SQS stand-in: FIFO, no long-poll wait, visibility 0 makes a message receivable again. */
@@ -52,7 +53,7 @@ function memoryQueue(bodies: string[]): Queue {
 }
 
 async function bareTestMs(tmp: string, runs = 5): Promise<number[]> {
-  const pit = JSON.parse(await readFile(path.join(repoRoot, 'pits', `${pitId}.json`), 'utf8')) as { testCommand: string };
+  const pit = await loadPit(path.join(repoRoot, 'pits'), pitId);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const dir = path.join(tmp, `bare-${randomUUID()}`);

@@ -12,13 +12,13 @@ node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 
 [ "$node_major" -ge 20 ] || die "needs Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))"
 
 # JDK 17 and Maven; Debian's offline Maven repository /usr/share/maven-repo gets the surefire, compiler and
-# resources plugins and JUnit 5.9.2 / 4.13.2 (junit5 also ships the JUnit console launcher the javac PITs
-# run); Debian's pytest for /usr/bin/python3, and pytest-timeout for per-test limits; util-linux (setpriv,
-# prlimit, unshare, ipcrm) and keyutils (keyctl: a session keyring per run, the key sweep) for the sandbox;
-# shellcheck for lint.
+# resources plugins, JUnit 5.9.2 / 4.13.2 and AssertJ 3.14 (junit5 also ships the JUnit console launcher
+# the javac and junit PITs run); Debian's pytest for /usr/bin/python3, and pytest-timeout for per-test
+# limits; util-linux (setpriv, prlimit, unshare, ipcrm) and keyutils (keyctl: a session keyring per run, the
+# key sweep) for the sandbox; shellcheck for lint.
 debian_packages=(
   openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java libmaven-resources-plugin-java
-  junit5 junit4 python3 python3-pytest python3-pytest-timeout util-linux keyutils shellcheck
+  junit5 junit4 libassertj-core-java python3 python3-pytest python3-pytest-timeout util-linux keyutils shellcheck
 )
 
 missing=()
@@ -44,6 +44,9 @@ problems=()
 [ -d /usr/share/maven-repo/org/junit/jupiter/junit-jupiter/5.9.2 ] || problems+=("no JUnit Jupiter 5.9.2 in /usr/share/maven-repo (Maven PITs)")
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || problems+=("/usr/bin/python3 cannot import pytest (pytest PITs)")
 [ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
+
+# The junit build tool's helper and its class-data-sharing archive (skipped when up to date).
+bash java/junit-runner/build.sh
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"

@@ -83,7 +83,7 @@ dockerfile('the runner stays root in the image (it drops privileges for student 
 dockerfile('installs the toolchains the PITs need from Debian packages', () => {
   const install = only('RUN').map((i) => i.args).find((args) => args.includes('apt-get install')) ?? '';
   for (const pkg of ['openjdk-17-jdk-headless', 'maven', 'libsurefire-java', 'libmaven-compiler-plugin-java',
-    'libmaven-resources-plugin-java', 'junit5', 'junit4', 'python3-pytest', 'util-linux', 'tini']) {
+    'libmaven-resources-plugin-java', 'junit5', 'junit4', 'libassertj-core-java', 'python3-pytest', 'util-linux', 'tini']) {
     assert.ok(install.split(/\s+/).includes(pkg), `missing ${pkg}`);
   }
   assert.match(install, /apt-get clean && rm -rf \/var\/lib\/apt\/lists/, 'no package cache left in the layer');

@@ -50,12 +50,12 @@ pitCommand.before.each(async () => {
 pitCommand.after.each(() => rm(dir, { recursive: true, force: true }));
 
 pitCommand('interactive answers through stdin write the same files as the equivalent flags', async () => {
-  const answers = ['java-maven-bank-v1', 'java', '', '', '90000', '', 'src/main/java/Bank.java, README.md'];
+  const answers = ['java-maven-bank-v1', 'java', 'maven', '', '90000', '', 'src/main/java/Bank.java, README.md'];
   const prompted = io(stdin(...answers));
   assert.is(await pitNew(flags({}), prompted), 0);
   const interactiveJson = await readFile(path.join(pitsDir, 'java-maven-bank-v1.json'), 'utf8');
   const interactivePom = await readFile(path.join(pitsDir, 'java-maven-bank-v1/pom.xml'), 'utf8');
-  assert.match(prompted.prompts.text(), 'build tool (maven, javac, pytest, node) [maven]');
+  assert.match(prompted.prompts.text(), 'build tool (junit, maven, javac, pytest, node) [junit]');
 
   pitsDir = path.join(dir, 'flag-pits');
   await pitNew(flags({ id: 'java-maven-bank-v1', language: 'java', buildTool: 'maven', maxTimeoutMs: 90_000, requiredFiles: ['src/main/java/Bank.java', 'README.md'] }), io());

@@ -5,10 +5,13 @@ import { RunnerError } from '../errors.js';
 import { displayPath, isInside } from '../paths.js';
 import type { PitConfig } from '../grading/types.js';
 import type { SandboxLimits } from '../sandbox/types.js';
+import { junitTestCommand } from './junit.js';
+import { COORDINATES } from './maven-deps.js';
 
 export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 export const DEFAULT_REPORTS: Record<string, string> = {
+  junit: 'test-reports/*.xml',
   maven: 'target/surefire-reports/TEST-*.xml',
   javac: 'test-reports/*.xml',
   pytest: 'test-reports/*.xml',
@@ -53,7 +56,10 @@ export const pitFileSchema = z.strictObject({
   expectedDurationMs: positiveInt.optional(),
   hiddenTests: z.array(text).optional(),
   testTimeoutMs: positiveInt.optional(),
+  testDependencies: z.array(text.regex(COORDINATES, { error: 'expected groupId:artifactId:version' })).optional(),
 }).superRefine((pit, ctx) => {
+  if (pit.testDependencies && pit.buildTool !== 'junit') ctx.addIssue({ code: 'custom', path: ['testDependencies'], message: 'only the junit build tool reads it (Maven reads the pom)' });
+  if (pit.buildTool === 'junit' && pit.shell) ctx.addIssue({ code: 'custom', path: ['shell'], message: 'the junit build tool runs without a shell' });
   if (!pit.weights || !pit.expectedTests) return;
   const expected = new Set(pit.expectedTests);
   for (const id of Object.keys(pit.weights)) {
@@ -89,17 +95,18 @@ export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig
     throw err;
   });
   const file = parsePitFile(raw, configFile);
+  const template = await resolveTemplate(root, pitId, file.template, configFile);
   return {
     pitId,
     language: file.language,
     buildTool: file.buildTool,
-    testCommand: file.testCommand,
+    testCommand: await testCommandOf(file, template, configFile),
     shell: file.shell,
     maxTimeoutMs: file.maxTimeoutMs,
     setupCommands: file.setupCommands,
     environment: file.environment,
     requiredFiles: file.requiredFiles,
-    template: await resolveTemplate(root, pitId, file.template, configFile),
+    template,
     reports: file.reports === undefined ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
     ...(file.expectedTests && { expectedTests: file.expectedTests }),
     ...(file.weights && { weights: file.weights }),
@@ -127,6 +134,17 @@ export function parsePitFile(raw: string, configFile: string): z.output<typeof p
       ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
       : [`${issue.path.join('.') || '(file)'}: ${issue.message}`]);
   throw new RunnerError('INVALID_PIT', problems.map((problem) => `${shown}: ${problem}`).join('\n'), { details: { configFile, problems } });
+}
+
+/** The configured command, or for the junit build tool the `java` command it stands for. */
+async function testCommandOf(file: z.output<typeof pitFileSchema>, template: string | undefined, configFile: string): Promise<string> {
+  if (file.buildTool !== 'junit') return file.testCommand;
+  try {
+    return await junitTestCommand(file.testCommand, file.testDependencies, template);
+  } catch (err) {
+    if (!(err instanceof RunnerError) || err.code !== 'INVALID_PIT') throw err;
+    throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: ${err.message}`);
+  }
 }
 
 async function resolveTemplate(root: string, pitId: string, configured: string | undefined, configFile: string): Promise<string | undefined> {

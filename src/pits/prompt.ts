@@ -43,7 +43,7 @@ export async function promptNewPit(pitsDir: string, given: Partial<NewPitAnswers
       overwrite = true;
     }
     const language = await ask('language', given.language ?? 'java');
-    const buildTool = await ask('build tool (maven, javac, pytest, node)', given.buildTool ?? LANGUAGE_BUILD_TOOL[language] ?? 'maven');
+    const buildTool = await ask('build tool (junit, maven, javac, pytest, node)', given.buildTool ?? LANGUAGE_BUILD_TOOL[language] ?? 'maven');
     for (const warning of answerWarnings({ language, buildTool })) io.output.write(`  warning: ${warning}\n`);
     const defaults = defaultAnswers({ ...given, id: id.id, language, buildTool });
     const testCommand = await askUntil('test command', defaults.testCommand, (answer) => answer ? { answer } : 'a test command is required');

@@ -1,13 +1,10 @@
+import { JUNIT_COMMAND, JUNIT_CONSOLE_JAR, MAVEN_OFFLINE_REPO } from './junit.js';
+
 /**
  * What `pit new` proposes per build tool: a language, a test command that writes JUnit XML where the
  * loader's default `reports` glob looks, a timeout, and a template skeleton with one example test.
  * The sample PITs in pits/ follow the same conventions.
  */
-
-/** Debian's read-only Maven repository (packages libsurefire-java, junit5, …): Maven runs offline against it. */
-export const MAVEN_OFFLINE_REPO = '/usr/share/maven-repo';
-/** The JUnit Platform console launcher from Debian's junit5 package. */
-export const JUNIT_CONSOLE_JAR = '/usr/share/java/junit-platform-console-standalone.jar';
 
 export interface BuildToolDefaults {
   language: string;
@@ -20,7 +17,7 @@ export interface BuildToolDefaults {
   files: Record<string, string>;
 }
 
-export const LANGUAGE_BUILD_TOOL: Record<string, string> = { java: 'maven', python: 'pytest', javascript: 'node' };
+export const LANGUAGE_BUILD_TOOL: Record<string, string> = { java: 'junit', python: 'pytest', javascript: 'node' };
 
 /**
  * Each command reads its settings from template files passed explicitly (`-s settings.xml`,
@@ -29,6 +26,14 @@ export const LANGUAGE_BUILD_TOOL: Record<string, string> = { java: 'maven', pyth
  */
 export function buildToolDefaults(buildTool: string, pitId: string): BuildToolDefaults | undefined {
   switch (buildTool) {
+    // One JVM compiles and tests (java/junit-runner); test dependencies: "testDependencies" in the PIT.
+    case 'junit': return {
+      language: 'java',
+      testCommand: JUNIT_COMMAND,
+      maxTimeoutMs: 30_000,
+      setupCommands: [],
+      files: { 'src/test/java/ExampleTest.java': junitExample },
+    };
     case 'maven': return {
       language: 'java',
       testCommand: 'mvn -o -B -q -s settings.xml test',

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
 import { readCommandLine, type ShellOnly } from '../sandbox/command-line.js';
 import { assertPitId, loadPit } from './load.js';
-import { MAVEN_OFFLINE_REPO } from './skeleton.js';
+import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
 import type { PitConfig } from '../grading/types.js';
 
 export interface PitReport { pitId: string; problems: string[]; warnings: string[] }
@@ -56,6 +56,10 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
   if (!pit.expectedTests) report.warnings.push('no expectedTests: run `pit verify` so that a test that never ran counts as failed');
   if (deps.timeoutMs !== undefined && pit.maxTimeoutMs > deps.timeoutMs) report.warnings.push(`maxTimeoutMs ${pit.maxTimeoutMs} is capped at RUNNER_TIMEOUT_MS ${deps.timeoutMs}`);
   if (pit.buildTool === 'maven') report.problems.push(...(await mavenProblems(pit, deps)));
+  if (pit.buildTool === 'junit') {
+    const archive = await archiveProblem();
+    if (archive) report.warnings.push(archive);
+  }
   return report;
 }
 

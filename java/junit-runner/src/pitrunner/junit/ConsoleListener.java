@@ -1,0 +1,56 @@
+package pitrunner.junit;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+
+/** One line per test in the log, and for a failure its message and where in the test code it happened. */
+final class ConsoleListener implements TestExecutionListener {
+    private static final int MAX_FRAMES = 6;
+    private final PrintWriter out;
+
+    ConsoleListener(PrintWriter out) {
+        this.out = out;
+    }
+
+    @Override
+    public void executionSkipped(TestIdentifier test, String reason) {
+        out.printf("SKIPPED %s: %s%n", name(test), reason);
+    }
+
+    @Override
+    public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+        boolean failed = result.getStatus() != TestExecutionResult.Status.SUCCESSFUL;
+        if (!test.isTest() && !failed) return;
+        out.printf("%s %s%n", label(result.getStatus()), name(test));
+        result.getThrowable().ifPresent(this::describe);
+        out.flush();
+    }
+
+    private void describe(Throwable thrown) {
+        out.printf("    %s%n", thrown);
+        Arrays.stream(thrown.getStackTrace())
+            .filter(frame -> !frame.getClassName().startsWith("org.junit.") && !frame.getClassName().startsWith("java.")
+                && !frame.getClassName().startsWith("jdk.") && !frame.getClassName().startsWith("pitrunner."))
+            .limit(MAX_FRAMES)
+            .forEach(frame -> out.printf("      at %s%n", frame));
+    }
+
+    private static String label(TestExecutionResult.Status status) {
+        return switch (status) {
+            case SUCCESSFUL -> "PASSED ";
+            case ABORTED -> "ABORTED";
+            case FAILED -> "FAILED ";
+        };
+    }
+
+    private static String name(TestIdentifier test) {
+        return test.getSource()
+            .filter(MethodSource.class::isInstance)
+            .map(source -> ((MethodSource) source).getClassName() + "#" + ((MethodSource) source).getMethodName())
+            .orElse(test.getDisplayName());
+    }
+}

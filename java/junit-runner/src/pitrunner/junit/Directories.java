@@ -1,0 +1,47 @@
+package pitrunner.junit;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** File helpers that never follow a symbolic link: a submission may ship links anywhere. */
+final class Directories {
+    private Directories() {}
+
+    /** Deletes {@code dir} (a link is removed, not followed) and creates it empty. */
+    static void recreate(Path dir) throws IOException {
+        if (Files.isSymbolicLink(dir)) Files.delete(dir);
+        else if (Files.exists(dir)) {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+                @Override public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        }
+        Files.createDirectories(dir);
+    }
+
+    /** The regular *.java files under the given folders, sorted; missing folders have none. */
+    static List<Path> javaFiles(List<Path> dirs) throws IOException {
+        List<Path> found = new ArrayList<>();
+        for (Path dir : dirs) {
+            if (!Files.isDirectory(dir)) continue;
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.filter(f -> f.toString().endsWith(".java") && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().forEach(found::add);
+            }
+        }
+        return found;
+    }
+}
