@@ -7,6 +7,9 @@ import { RunnerError } from './errors.js';
 /** The install's own folder (where `pits/` and `src/db/migrations` ship). */
 export const installDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** What the install builds for tests to run with (the junit build tool's helper): readable by the sandbox. */
+export const testToolsDir = path.join(installDir, 'java', 'junit-runner', 'build');
+
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const sandboxId = z.coerce.number().int().min(1).max(2 ** 31 - 100);

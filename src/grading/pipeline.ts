@@ -1,7 +1,7 @@
 import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
-import type { Config } from '../config.js';
+import { testToolsDir, type Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
@@ -32,7 +32,7 @@ export interface Graded { result: GradeResult; log: Buffer }
 export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
   // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] };
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir], readable: [testToolsDir] };
 }
 
 /**

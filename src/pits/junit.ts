@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { installDir } from '../config.js';
+import { testToolsDir } from '../config.js';
 import { RunnerError } from '../errors.js';
 import { exists } from '../paths.js';
 import { parseCommandLine } from '../sandbox/command-line.js';
@@ -18,7 +18,7 @@ export const MAVEN_OFFLINE_REPO = '/usr/share/maven-repo';
 /** The JUnit Platform console launcher from Debian's junit5 package: launcher, Jupiter, Vintage, JUnit 4, Hamcrest. */
 export const JUNIT_CONSOLE_JAR = '/usr/share/java/junit-platform-console-standalone.jar';
 /** Where java/junit-runner/build.sh puts the helper's jar and its class-data-sharing archive. */
-export const JUNIT_RUNNER_BUILD = path.join(installDir, 'java', 'junit-runner', 'build');
+export const JUNIT_RUNNER_BUILD = testToolsDir;
 
 // Flags the archive was recorded with (build.sh): a collector and compiler suited to a short run. An
 // archive that no longer matches is ignored without a word in the student's log; `pit validate` says it.

@@ -24,11 +24,11 @@ const MOUNT_POINTS = ['/mnt', '/media', '/srv', '/opt', '/home'];
  * Shell lines (run as root in a new mount namespace) that build the root and switch to it. Few
  * commands on purpose: each costs a process start on every run.
  */
-export function rootScript(workspace: string, hide: string[]): string[] {
+export function rootScript(workspace: string, hide: string[], readable: string[] = []): string[] {
   const root = MOUNT_POINTS.find((dir) => isDirectory(dir) && !isInside(workspace, dir) && !isInside(dir, workspace));
   if (!root) throw new Error(`sandbox: no folder to build the sandbox's root on (one of ${MOUNT_POINTS.join(', ')})`);
   const at = (dir: string) => q(path.join(root, dir));
-  const trees = [...SYSTEM, ...extraTrees()];
+  const trees = [...SYSTEM, ...extraTrees(readable)];
   const dirs = trees.filter((entry) => lstatOrUndefined(entry)?.isDirectory());
   const links = trees.filter((entry) => lstatOrUndefined(entry)?.isSymbolicLink());
   const etcFiles = ETC_FILES.filter((file) => lstatOrUndefined(file)?.isFile() && isMountedApart(file));
@@ -56,9 +56,9 @@ export function rootScript(workspace: string, hide: string[]): string[] {
   return lines;
 }
 
-/** The JDK's and Node's install trees, when they live outside the system folders. */
-function extraTrees(): string[] {
-  const trees = [process.env.JAVA_HOME, path.dirname(path.dirname(realpathSync(process.execPath)))]
+/** The JDK's and Node's install trees and the `readable` folders, when they live outside the system folders. */
+function extraTrees(readable: string[]): string[] {
+  const trees = [process.env.JAVA_HOME, path.dirname(path.dirname(realpathSync(process.execPath))), ...readable]
     .filter((dir): dir is string => !!dir && isDirectory(dir))
     .map((dir) => realpathSync(dir));
   return [...new Set(trees)].filter((dir) => dir !== '/' && !SYSTEM.some((system) => isInside(dir, system)));

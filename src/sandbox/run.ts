@@ -18,6 +18,7 @@ export interface RunContext {
   cwd: string;                 // real path
   workspace: string;           // real path of the prepared workspace holding cwd
   hide: string[];
+  readable?: string[];
   workspaceMaxBytes: number;
 }
 

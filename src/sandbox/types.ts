@@ -69,6 +69,8 @@ export interface SandboxOptions {
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
+  /** Host folders tests may read (read-only) besides the system's, e.g. a test harness the install builds. */
+  readable?: string[];
   /**
    * `auto` (default): the strongest mode the machine allows. `namespaces` or `uid`: that mode or a
    * CONFIG error at start (`uid` forces the Fargate path anywhere). `self`: tests of the non-root path.

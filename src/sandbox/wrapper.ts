@@ -13,6 +13,7 @@ export interface WrapOptions {
   workspace: string;
   cwd: string;
   hide: string[];
+  readable?: string[];
 }
 
 const CHOOM = ['/usr/bin/choom', '/bin/choom'].find((file) => existsSync(file));
@@ -78,7 +79,7 @@ const RUN = 'if [ -n "$userns" ]; then nsenter --user="$userns" -- "$@"; else "$
 function initScript(options: WrapOptions): string {
   // The IPC namespace is the run's own; its System V shared memory is bounded like the temp folders.
   const ipcBounds = [`echo ${PRIVATE_TMP_BYTES} > /proc/sys/kernel/shmmax`, `echo ${PRIVATE_TMP_BYTES / 4096} > /proc/sys/kernel/shmall`];
-  const lines = ['set -e', AS_ROOT, ...ipcBounds, ...rootScript(options.workspace, options.hide)];
+  const lines = ['set -e', AS_ROOT, ...ipcBounds, ...rootScript(options.workspace, options.hide, options.readable ?? [])];
   if (!options.network && IP) lines.push(`${IP} link set lo up`);
   lines.push(USER_NS_LIMIT, AS_TEST, `cd ${q(options.cwd)}`, 'set +e', RUN, 'exit $?');
   return lines.join('\n');
