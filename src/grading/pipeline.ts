@@ -10,7 +10,9 @@ import { exists } from '../paths.js';
 import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
-import type { GradeResult, Outcome, PitConfig, Timings } from './types.js';
+import { ignoredNote } from './integrity.js';
+import { takeSolution } from './solution.js';
+import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
 import { unpackSubmission } from './unpack.js';
 
 /** A student's ZIP, or a folder of trusted files (an instructor's reference solution). */
@@ -44,12 +46,13 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const started = performance.now();
   const output = new CappedLog(config.maxLogBytes);
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
+  const integrity: IntegrityNote[] = [];
   const since = (t: number) => Math.round(performance.now() - t);
   const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
     timings.totalMs = since(started);
     log.info({ step: 'grade', status: result.status, outcome: result.outcome, score: result.score, timings }, 'graded');
     return {
-      result: { pitId, ...result, timings, logBytes: output.bytes, logTruncated: output.truncated },
+      result: { pitId, ...result, ...(integrity.length ? { integrity } : {}), timings, logBytes: output.bytes, logTruncated: output.truncated },
       log: output.toBuffer(),
     };
   };
@@ -59,8 +62,9 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
   try {
     let t = performance.now();
-    const projectRoot = await unpack(source, path.join(workspace, 'submission'), pit, config);
+    const { projectRoot, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);
     timings.unpackMs = since(t);
+    if (ignored.length) integrity.push(ignoredNote(ignored));
 
     t = performance.now();
     await applyTemplate(pit, projectRoot);
@@ -107,19 +111,24 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   }
 }
 
-async function unpack(source: SubmissionSource, dest: string, pit: PitConfig, config: Config): Promise<string> {
+/**
+ * The submission's solution files, and nothing else, into `dest`: a ZIP is unpacked beside it first,
+ * a folder is read in place. Returns the project root and what was left out.
+ */
+async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ projectRoot: string; ignored: string[] }> {
   await mkdir(dest, { recursive: true });
-  if ('dir' in source) {
-    await cp(source.dir, dest, { recursive: true, verbatimSymlinks: true });
-    return dest;
-  }
+  if ('dir' in source) return { projectRoot: dest, ignored: (await takeSolution(source.dir, dest, pit.solution, 'copy')).ignored };
   const { size } = await stat(source.zipFile);
   if (size > config.zip.maxZipBytes) throw new RunnerError('INVALID_SUBMISSION', `the ZIP is ${size} bytes; the limit is ${config.zip.maxZipBytes}`);
-  const { projectRoot } = await unpackSubmission(source.zipFile, dest, config.zip);
+  const upload = path.join(workspace, 'upload');
+  await mkdir(upload);
+  const unpacked = await unpackSubmission(source.zipFile, upload, config.zip);
   // A ZIP of the project's contents whose only folder is src/ is not a wrapped project: the PIT's
   // required files, when found at the top, say where the root is.
-  if (projectRoot !== dest && pit.requiredFiles.length && (await allExist(dest, pit.requiredFiles))) return dest;
-  return projectRoot;
+  const top = unpacked.projectRoot !== upload && pit.requiredFiles.length && (await allExist(upload, pit.requiredFiles));
+  const { ignored } = await takeSolution(top ? upload : unpacked.projectRoot, dest, pit.solution, 'move');
+  await rm(upload, { recursive: true, force: true });
+  return { projectRoot: dest, ignored };
 }
 
 const allExist = async (root: string, files: string[]) =>
