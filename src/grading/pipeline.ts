@@ -1,16 +1,16 @@
 import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
 import type { Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
-import { readReports } from './reports.js';
+import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
 import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
+import { plantSentinel } from './sentinel.js';
 import { takeSolution } from './solution.js';
 import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
 import { unpackSubmission } from './unpack.js';
@@ -62,26 +62,28 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
   try {
     let t = performance.now();
-    const { projectRoot, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);
+    const { projectRoot, taken, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);
     timings.unpackMs = since(t);
     if (ignored.length) integrity.push(ignoredNote(ignored));
 
     t = performance.now();
-    await applyTemplate(pit, projectRoot);
+    const instructorFiles = await applyTemplate(pit, projectRoot);
+    const sentinel = await plantSentinel(pit, projectRoot, workspace, taken);
     await clearReports(projectRoot, pit.reports);
-    await sandbox.prepare(workspace);
+    await sandbox.prepare(workspace, { immutable: [...instructorFiles, ...(sentinel?.files ?? [])] });
     timings.prepareMs = since(t);
 
     t = performance.now();
-    const run = await execute(pit, projectRoot, sandbox, output, deps);
+    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel?.env ?? {});
     timings.executeMs = since(t);
     log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
     t = performance.now();
     const reports = await readReports(projectRoot, pit.reports);
-    const scored = scoreRun(pit, reports.tests, run);
+    const scored = scoreRun(pit, reports.tests, run, { integrity: reports.integrity, ...(sentinel && { sentinel }) });
     timings.scoreMs = since(t);
-    const notes = [...reports.notes, ...scored.notes];
+    integrity.push(...scored.integrity);
+    const notes = scored.notes;
     if (scored.message) output.note(`pit-runner: ${scored.message}`);
     return finish({
       status: 'DONE',
@@ -115,9 +117,12 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
  * The submission's solution files, and nothing else, into `dest`: a ZIP is unpacked beside it first,
  * a folder is read in place. Returns the project root and what was left out.
  */
-async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ projectRoot: string; ignored: string[] }> {
+async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ projectRoot: string; taken: string[]; ignored: string[] }> {
   await mkdir(dest, { recursive: true });
-  if ('dir' in source) return { projectRoot: dest, ignored: (await takeSolution(source.dir, dest, pit.solution, 'copy')).ignored };
+  if ('dir' in source) {
+    const { files, ignored } = await takeSolution(source.dir, dest, pit.solution, 'copy');
+    return { projectRoot: dest, taken: files, ignored };
+  }
   const { size } = await stat(source.zipFile);
   if (size > config.zip.maxZipBytes) throw new RunnerError('INVALID_SUBMISSION', `the ZIP is ${size} bytes; the limit is ${config.zip.maxZipBytes}`);
   const upload = path.join(workspace, 'upload');
@@ -126,22 +131,16 @@ async function unpack(source: SubmissionSource, workspace: string, dest: string,
   // A ZIP of the project's contents whose only folder is src/ is not a wrapped project: the PIT's
   // required files, when found at the top, say where the root is.
   const top = unpacked.projectRoot !== upload && pit.requiredFiles.length && (await allExist(upload, pit.requiredFiles));
-  const { ignored } = await takeSolution(top ? upload : unpacked.projectRoot, dest, pit.solution, 'move');
+  const { files, ignored } = await takeSolution(top ? upload : unpacked.projectRoot, dest, pit.solution, 'move');
   await rm(upload, { recursive: true, force: true });
-  return { projectRoot: dest, ignored };
+  return { projectRoot: dest, taken: files, ignored };
 }
 
 const allExist = async (root: string, files: string[]) =>
   (await Promise.all(files.map((file) => exists(path.join(root, file))))).every(Boolean);
 
-/** Reports are read only after the run: whatever the submission shipped at those paths is removed first. */
-async function clearReports(projectRoot: string, globs: string[]): Promise<void> {
-  const planted = await glob(globs, { cwd: projectRoot, absolute: true, dot: true, followSymbolicLinks: false });
-  await Promise.all(planted.map((file) => rm(file, { force: true, recursive: true })));
-}
-
 /** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
-async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps): Promise<RunFacts> {
+async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, env: Record<string, string>): Promise<RunFacts> {
   const deadline = Date.now() + Math.min(pit.maxTimeoutMs, deps.config.timeoutMs);
   let last: SandboxResult | undefined;
   let setupFailed = false;
@@ -152,7 +151,7 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
       command,
       shell: pit.shell,
       cwd,
-      env: pit.environment,
+      env: { ...pit.environment, ...env },
       timeoutMs: Math.max(1, deadline - Date.now()),
       limits: pit.limits,
       network: pit.network,

@@ -13,6 +13,8 @@ export type Outcome =
   | 'MEMORY_LIMIT'
   | 'OUTPUT_LIMIT'        // output or disk bound exceeded
   | 'NO_TESTS'            // the run produced no test results
+  | 'TAMPERED'            // the reports or the run's end were not the harness's (score 0, reason in error)
+  | 'UNSCORABLE'          // the reports exceed the runner's budget or could not all be read (score 0)
   | 'INVALID_SUBMISSION'  // bad ZIP, missing required files (status ERROR)
   | 'INTERNAL_ERROR';     // unknown PIT, runner fault (status ERROR)
 
@@ -22,6 +24,7 @@ export type IntegrityCode =
   | 'REPORT_REJECTED'      // a report file was not a regular file of the project, or not readable XML
   | 'REPORTS_OVER_BUDGET'  // more or larger reports than the runner reads: the run cannot be scored
   | 'HARNESS_UNFINISHED'   // the test command did not end the way a finished harness does
+  | 'HARNESS_REFUSED'      // the runtime harness stopped the run: the solution changed the test framework
   | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
   | 'SENTINEL_MISSING';    // tests were reported but the run's sentinel test was not
 

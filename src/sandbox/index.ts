@@ -11,7 +11,7 @@ import { isInside } from '../paths.js';
 import { hideable, loopbackUp, wrapCommand } from './wrapper.js';
 import type { SandboxMode } from './types.js';
 
-export type { Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
+export type { PrepareOptions, Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
 
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 /** Sandbox uids per runner: the most submissions one runner may grade at once. */
@@ -43,13 +43,13 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   return {
     isolated: isRoot && options.mode !== 'self',
 
-    async prepare(workspace) {
+    async prepare(workspace, prepareOptions = {}) {
       const mode = await modeReady;
       const real = await realpath(workspace);
       const owner = lease(); // picked and recorded with no await between: concurrent prepares differ
       leases.set(real, owner);
       try {
-        await handOver(real, mode === 'self' ? undefined : owner);
+        await handOver(real, mode === 'self' ? undefined : owner, prepareOptions);
       } catch (err) {
         leases.delete(real);
         throw err;
