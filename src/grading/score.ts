@@ -122,7 +122,7 @@ const javaSymbol = /^(?:\[ERROR\])?\s+(symbol:.*)$/;
 const syntaxError = /^((?:Syntax|Indentation|Tab)Error\b.*)$/;                            // python, node
 const syntaxLocation = [/File "([^"]+)", line (\d+)/, /^(?:file:\/\/)?(\S+\.[cm]?[jt]sx?):(\d+)$/];
 // pytest prefixes its report lines with "E", the TAP reporter with "#"; colours come from some tools
-const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\s*(?:E|#)\s+/, '').trimEnd();
+const plain = (line: string) => line.replace(/(?:\x1b|\\x1b)\[[0-9;]*m/g, '').replace(/^\s*(?:E|#)\s+/, '').trimEnd();
 
 /** The first few compiler error lines of a log: javac/maven, Python and node syntax errors. */
 export function compilerComplaints(log: string): string[] {
