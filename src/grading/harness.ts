@@ -7,9 +7,11 @@
  * Python: the sentinel module. pytest imports it before the instructor's test modules (its name sorts
  * first), so its audit hook (which cannot be removed once added, PEP 578) is in place before any of
  * them imports the solution. While a solution file is on the stack the hook refuses: importing the
- * test framework, gc or ctypes; reaching frames (sys._getframe, tb_frame, gi_frame, …); tracing;
- * creating or signalling processes; writing, renaming or deleting files outside the sandbox's HOME
- * and TMPDIR. Refusals raise PermissionError (an OSError, which Python's own machinery expects).
+ * test framework, gc or ctypes (when not yet loaded); reaching frames directly (sys._getframe,
+ * tb_frame, gi_frame, …; the standard library may); creating or signalling processes; writing,
+ * renaming or deleting files outside the sandbox's HOME and TMPDIR: these raise PermissionError (an
+ * OSError, which Python's own machinery expects). Walking the heap (gc), tracing and making code
+ * objects end the run at once with HARNESS_REFUSED_EXIT.
  * What the hook cannot see (a framework module reached through sys.modules and patched) is caught by
  * comparing the framework's functions when the sentinel runs and when the session ends: a change
  * ends the process at once with HARNESS_REFUSED_EXIT, before any report is written (capture hides its output).
@@ -25,8 +27,8 @@ def _pit_runner_harness(solution, writable):
     blocked_modules = ("pytest", "_pytest", "pluggy", "gc", "ctypes", "_ctypes")
     process_events = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill"}
     file_events = {"os.remove", "os.rename", "os.rmdir", "os.truncate", "os.chmod", "os.chown", "os.symlink", "os.link", "os.mkdir", "os.utime", "shutil.rmtree", "shutil.move", "os.replace"}
-    denied_events = {"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "ctypes.dlopen", "code.__new__", "function.__new__", "sys.addaudithook"}
-    frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "gi_code", "__code__"}
+    fatal_events = {"sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "ctypes.dlopen", "code.__new__", "function.__new__"}
+    frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
     write_flags = _pit_os.O_WRONLY | _pit_os.O_RDWR | _pit_os.O_CREAT | _pit_os.O_TRUNC | _pit_os.O_APPEND
     getframe = _pit_sys._getframe
     realpath = _pit_os.path.realpath
@@ -50,10 +52,11 @@ def _pit_runner_harness(solution, writable):
         if event == "import":
             name = args[0] or ""
             return any(name == m or name.startswith(m + ".") for m in blocked_modules)
-        if event in process_events or event in denied_events:
+        if event in process_events or event in fatal_events:
             return True
-        if event == "object.__getattr__":
-            return args[1] in frame_attributes
+        if event == "sys._getframe" or (event == "object.__getattr__" and args[1] in frame_attributes):
+            # only asked by the solution itself: the standard library reads frames too (namedtuple, typing, logging)
+            return getframe(2).f_code.co_filename in solution
         if event == "open":
             target, mode, flags = args
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & write_flags)
@@ -68,6 +71,8 @@ def _pit_runner_harness(solution, writable):
         busy.append(1)
         try:
             if refused(event, args) and from_solution():
+                if event in fatal_events:
+                    _pit_os._exit(${HARNESS_REFUSED_EXIT})
                 raise PermissionError("pit-runner: the solution may not do this: " + event)
         finally:
             busy.pop()
