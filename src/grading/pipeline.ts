@@ -1,6 +1,6 @@
 import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { installDir, type Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
@@ -31,8 +31,9 @@ export interface Graded { result: GradeResult; log: Buffer }
 /** The sandbox settings a config asks for. */
 export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
-  // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir] };
+  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
+  // folder (local storage, embedded database).
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir] };
 }
 
 /**
