@@ -121,13 +121,14 @@ def ${test}():
  */
 export function nodePreload(sentinelName: string, message: string): string {
   return `import assert from 'node:assert';
-import * as nodeTest from 'node:test';
-for (const object of [assert, assert.strict, assert.AssertionError, assert.AssertionError.prototype, nodeTest.test, nodeTest.describe, nodeTest.it, nodeTest.suite, nodeTest.mock]) {
-  if (object) Object.freeze(object);
+for (const object of [assert, assert.strict, assert.AssertionError, assert.AssertionError.prototype]) Object.freeze(object);
+if (process.env.NODE_TEST_CONTEXT) {
+  const nodeTest = await import('node:test');
+  for (const object of [nodeTest.test, nodeTest.describe, nodeTest.it, nodeTest.suite, nodeTest.mock]) if (object) Object.freeze(object);
+  for (const stream of [process.stdout, process.stderr]) {
+    Object.defineProperty(stream, 'write', { value: stream.write, writable: false, configurable: false });
+  }
+  nodeTest.test(${JSON.stringify(sentinelName)}, () => { throw new Error(${JSON.stringify(message)}); });
 }
-for (const stream of [process.stdout, process.stderr]) {
-  Object.defineProperty(stream, 'write', { value: stream.write, writable: false, configurable: false });
-}
-if (process.env.NODE_TEST_CONTEXT) nodeTest.test(${JSON.stringify(sentinelName)}, () => { throw new Error(${JSON.stringify(message)}); });
 `;
 }
