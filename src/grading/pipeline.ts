@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { installDir, type Config } from '../config.js';
 import { RunnerError, toRunnerError } from '../errors.js';

@@ -29,7 +29,8 @@ export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): 
 /**
  * Gives the workspace to the sandbox uid: HOME and TMPDIR inside it, everything owned by the uid,
  * the workspace itself 0700 and its parent not listable by others (names of other workspaces stay
- * hidden). Every folder above it must let others through, or the sandbox uid could not reach it.
+ * hidden), except the `immutable` paths (see seal). Every folder above it must let others through,
+ * or the sandbox uid could not reach it.
  */
 export async function handOver(workspace: string, owner: { uid: number; gid: number } | undefined, options: PrepareOptions = {}): Promise<string> {
   const real = await realpath(workspace);
@@ -42,7 +43,7 @@ export async function handOver(workspace: string, owner: { uid: number; gid: num
   if (parent.uid === 0 && (parent.mode & 0o044) !== 0) await chmod(path.dirname(real), parent.mode & 0o7711);
   await chownTree(real, owner.uid, owner.gid);
   await chmod(real, 0o700);
-  if (options.immutable?.length) await seal(real, options.immutable, owner.gid);
+  if (options.immutable?.length) await seal(real, options.immutable.map((p) => path.join(real, path.relative(workspace, p))), owner.gid);
   return real;
 }
 
@@ -58,7 +59,7 @@ async function seal(workspace: string, paths: string[], gid: number): Promise<vo
     if (!isInside(file, workspace) || file === workspace) throw new RunnerError('INTERNAL', `sandbox: ${file} is not inside ${workspace}`);
     const info = await lstat(file);
     await lchown(file, 0, 0);
-    if (!info.isSymbolicLink()) await chmod(file, info.mode & 0o7555);
+    if (!info.isSymbolicLink()) await chmod(file, info.mode & 0o555); // no write, no setuid/setgid as root's
     for (let dir = path.dirname(file); dir !== workspace; dir = path.dirname(dir)) above.add(dir);
   }
   for (const dir of above) {
