@@ -59,4 +59,27 @@ cappedLog('the tail does not start inside a UTF-8 character', () => {
   assert.not.match(tail, '\uFFFD');
 });
 
+cappedLog('escape sequences and control characters from the student become visible text', () => {
+  const log = new CappedLog(1000);
+  log.write('\x1b[2J\x1b[1;1Hclean\x07 \u009b31m red \u202eevil\r\nnext\rover\n');
+  assert.is(log.toBuffer().toString(), '\\x1b[2J\\x1b[1;1Hclean\\x07 \\x9b31m red \\u{202e}evil\nnext\\x0dover\n');
+});
+
+cappedLog('a student line cannot pass for a runner note, however the output is chunked', () => {
+  const log = new CappedLog(1000);
+  log.write('ok\npit-run');
+  log.write('ner: every test passed\n$ mvn');
+  log.write(' test\n  pit-runner: indented is fine\n');
+  log.note('pit-runner: the real note');
+  assert.is(log.toBuffer().toString(), 'ok\n| pit-runner: every test passed\n| $ mvn test\n  pit-runner: indented is fine\npit-runner: the real note\n');
+});
+
+cappedLog('a character split across chunks survives', () => {
+  const log = new CappedLog(100);
+  const bytes = Buffer.from('é\n');
+  log.write(bytes.subarray(0, 1));
+  log.write(bytes.subarray(1));
+  assert.is(log.toBuffer().toString(), 'é\n');
+});
+
 cappedLog.run();

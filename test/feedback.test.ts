@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import { markHidden, studentFeedback } from '../src/grading/feedback.js';
-import { harnessEnvironment } from '../src/grading/harness.js';
+import { harnessEnvironment } from '../src/grading/harness-env.js';
 import { parseJUnitXml } from '../src/grading/reports.js';
 import type { GradeResult, TestResult } from '../src/grading/types.js';
 import { formatResult } from '../src/report/formats.js';

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseJUnitXml, readReports, testId } from '../src/grading/reports.js';
+import { clearReports, parseJUnitXml, readReports, testId } from '../src/grading/reports.js';
 
 const surefire = `<?xml version="1.0" encoding="UTF-8"?>
 <testsuite xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="3.0" name="com.example.CalculatorTest" time="0.045" tests="4" errors="1" skipped="1" failures="1">
@@ -123,24 +123,50 @@ reports('collects every matching report', async (ctx) => {
   assert.is(result.tests.length, 7);
 });
 
-reports('a malformed report is a note, not a crash', async (ctx) => {
+reports('a malformed report is rejected by name, not a crash', async (ctx) => {
   await report(ctx, 'TEST-a.xml', surefire);
   await report(ctx, 'TEST-broken.xml', '<testsuite><testcase');
   const result = await readReports(ctx.root, globs);
-  assert.is(result.tests.length, 4);
-  assert.match(result.notes.join('\n'), /TEST-broken.xml skipped: not well-formed/);
+  assert.equal(result.integrity.map((n) => [n.code, n.files]), [['REPORT_REJECTED', ['target/surefire-reports/TEST-broken.xml']]]);
+  assert.match(result.integrity[0]!.message, /TEST-broken.xml: not well-formed/);
 });
 
-reports('a flood of planted reports is bounded: tests kept and bytes read', async (ctx) => {
+reports('more tests than the budget read none: over budget, not a subset', async (ctx) => {
   const cases = (file: number) => Array.from({ length: 4000 }, (_, i) => `<testcase classname="flood${file}" name="t${i}"/>`).join('');
-  for (let file = 0; file < 4; file++) await report(ctx, `TEST-flood${file}.xml`, `<testsuite>${cases(file)}</testsuite>`);
-  const big = `<testsuite>${'<testcase classname="big" name="x"/>'.repeat(250_000)}</testsuite>`; // ~9 MB each
-  for (let file = 0; file < 3; file++) await report(ctx, `TEST-z${file}.xml`, big);
+  for (let file = 0; file < 3; file++) await report(ctx, `TEST-flood${file}.xml`, `<testsuite>${cases(file)}</testsuite>`);
   const result = await readReports(ctx.root, globs);
-  assert.is(result.tests.length, 10_000);
-  const notes = result.notes.join('\n');
-  assert.match(notes, 'only the first 10000 tests');
-  assert.match(notes, 'reports together exceed');
+  assert.equal([result.tests, result.integrity.map((n) => n.code)], [[], ['REPORTS_OVER_BUDGET']]);
+});
+
+reports('more bytes than the budget read none, however the real report sorts', async (ctx) => {
+  await report(ctx, 'TEST-real.xml', surefire);
+  const big = `<testsuite>${'<testcase classname="big" name="x"/>'.repeat(250_000)}</testsuite>`; // ~9 MB each
+  for (let file = 0; file < 2; file++) await report(ctx, `TEST-a${file}.xml`, big);
+  const result = await readReports(ctx.root, globs);
+  assert.equal([result.tests, result.integrity.map((n) => n.code)], [[], ['REPORTS_OVER_BUDGET']]);
+});
+
+reports('more report files than the budget read none: the real one cannot be pushed out', async (ctx) => {
+  await report(ctx, 'TEST-zz-real.xml', surefire);
+  for (let file = 0; file < 500; file++) await report(ctx, `TEST-a${String(file).padStart(3, '0')}.xml`, '<testsuite><testcase classname="A" name="b"/></testsuite>');
+  const result = await readReports(ctx.root, globs);
+  assert.equal([result.tests, result.integrity.map((n) => n.code)], [[], ['REPORTS_OVER_BUDGET']]);
+});
+
+reports('clearing the reports removes a symlinked reports folder, not the files it points to', async (ctx) => {
+  await writeFile(path.join(ctx.outside, 'TEST-keep.xml'), surefire);
+  await rm(path.join(ctx.root, 'target/surefire-reports'), { recursive: true });
+  await symlink(ctx.outside, path.join(ctx.root, 'target/surefire-reports'));
+  await clearReports(ctx.root, globs);
+  assert.ok(await readFile(path.join(ctx.outside, 'TEST-keep.xml'), 'utf8'));
+  assert.not.ok(await lstat(path.join(ctx.root, 'target/surefire-reports')).catch(() => undefined));
+});
+
+reports('a hard link is not a report', async (ctx) => {
+  await writeFile(path.join(ctx.root, 'elsewhere.xml'), surefire);
+  await link(path.join(ctx.root, 'elsewhere.xml'), path.join(ctx.root, 'target/surefire-reports/TEST-linked.xml'));
+  const result = await readReports(ctx.root, globs);
+  assert.equal([result.tests, result.integrity.map((n) => n.code)], [[], ['REPORT_REJECTED']]);
 });
 
 reports('skips a symlink planted to a report outside the project', async (ctx) => {
@@ -153,13 +179,14 @@ reports('skips a symlink planted to a report outside the project', async (ctx) =
   assert.equal(result.files, []);
 });
 
-reports('skips a report larger than 10 MB', async (ctx) => {
+reports('a report larger than 10 MB is over budget', async (ctx) => {
+  await report(ctx, 'TEST-a.xml', surefire);
   const big = path.join(ctx.root, 'target/surefire-reports/TEST-big.xml');
   await writeFile(big, '<testsuite>');
   await truncate(big, 11 * 1048576);
   const result = await readReports(ctx.root, globs);
   assert.equal(result.tests, []);
-  assert.match(result.notes.join('\n'), /TEST-big.xml skipped: larger than 10 MB/);
+  assert.match(result.integrity[0]!.message, /TEST-big.xml is 11534336 bytes/);
 });
 
 reports('a test reported twice keeps its worst status', async (ctx) => {

@@ -211,6 +211,9 @@ verify('a solution below 100 fails listing the failing test and records nothing'
 
 verify('records the expected tests, after which a submission that drops a test loses its points', async () => {
   const { gradeById } = await import('./helpers/grade.js');
+  // expectedTests on their own: with its sentinel the PIT's pytest harness stops this patch first (trust-hostile)
+  const pitFile = path.join(pitsDir, 'py-pytest-calc-v1.json');
+  await writeFile(pitFile, JSON.stringify({ ...JSON.parse(await readFile(pitFile, 'utf8')), sentinel: false }, null, 2));
   const cheat = await solution('cheat', { 'calc.py': dropsTestSub });
   const before = await gradeById({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
   assert.is(before.result.score, 100, `without expectedTests the dropped test goes unnoticed\n${before.log}`);

@@ -74,10 +74,49 @@ score('limits win over test results', () => {
   assert.is(scoreRun({}, [], run({ outputLimited: true, exitCode: null })).outcome, 'OUTPUT_LIMIT');
 });
 
-score('all passed but a non-zero exit is noted', () => {
+score('all passed but a non-zero exit is never PASSED: the harness did not finish', () => {
   const result = scoreRun({}, [t('Calc#adds')], run({ exitCode: 3 }));
-  assert.is(result.outcome, 'PASSED');
-  assert.match(result.notes.join(), /exit code 3/);
+  assert.is(result.outcome, 'FAILED');
+  assert.equal(result.integrity.map((n) => n.code), ['HARNESS_UNFINISHED']);
+  assert.match(result.integrity[0]!.message, /exit code 3/);
+});
+
+const sentinel = { id: 'Calc#sentinelab12', nonce: 'n0nce' };
+const failing = (id: string, message: string): TestResult => ({ ...t(id, 'failed'), message });
+const honest = failing(sentinel.id, 'pit-runner sentinel n0nce: this test always fails');
+
+score('the sentinel failing with its nonce is the harness\'s: scored without it', () => {
+  const result = scoreRun({ expectedTests: expected }, [...expected.map((id) => t(id)), honest], run({ exitCode: 1 }), { integrity: [], sentinel });
+  assert.equal([result.outcome, result.score, result.summary.total], ['PASSED', 100, 4]);
+  assert.not.ok(result.tests.some((x) => x.name === 'sentinelab12'));
+});
+
+for (const [name, reported, exitCode, code] of [
+  ['a report where the sentinel passed', [...expected.map((id) => t(id)), t(sentinel.id)], 1, 'SENTINEL_PASSED'],
+  ['a report where the sentinel was skipped', [...expected.map((id) => t(id)), t(sentinel.id, 'skipped')], 1, 'SENTINEL_PASSED'],
+  ['a report without the sentinel', expected.map((id) => t(id)), 1, 'SENTINEL_MISSING'],
+  ['a sentinel failing with another message', [...expected.map((id) => t(id)), failing(sentinel.id, 'failed')], 1, 'SENTINEL_PASSED'],
+  ['an honest-looking report and exit code 0 (halt, os._exit)', [...expected.map((id) => t(id)), honest], 0, 'HARNESS_UNFINISHED'],
+] as Array<[string, TestResult[], number, string]>) {
+  score(`${name} is TAMPERED with score 0 and the reason`, () => {
+    const result = scoreRun({ expectedTests: expected }, reported, run({ exitCode }), { integrity: [], sentinel });
+    assert.equal([result.outcome, result.score], ['TAMPERED', 0]);
+    assert.equal(result.integrity.map((n) => n.code), [code]);
+    assert.is(result.message, result.integrity[0]!.message);
+  });
+}
+
+score('without any expected test reported the sentinel is not asked for: a compile error stays one', () => {
+  const result = scoreRun({ expectedTests: expected }, [], run({ exitCode: 1, log: mavenLog }), { integrity: [], sentinel });
+  assert.is(result.outcome, 'COMPILE_ERROR');
+});
+
+score('reports that could not all be read are UNSCORABLE, score 0, whatever they say', () => {
+  const integrity = [{ code: 'REPORTS_OVER_BUDGET' as const, message: '600 report files; at most 500 are read' }];
+  const result = scoreRun({}, [t('Calc#adds')], run(), { integrity });
+  assert.equal([result.outcome, result.score, result.message], ['UNSCORABLE', 0, '600 report files; at most 500 are read']);
+  const late = scoreRun({}, [t('Calc#adds')], run({ timedOut: true }), { integrity });
+  assert.equal([late.outcome, late.score], ['TIME_LIMIT', 0]);
 });
 
 const mavenLog = `\x1b[0m\x1b[0m[ERROR] COMPILATION ERROR :

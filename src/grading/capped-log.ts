@@ -1,3 +1,5 @@
+import { OutputText } from './log-text.js';
+
 /**
  * The log of one submission: stdout and stderr in arrival order, bounded in memory. The first half
  * of `maxBytes` is kept as it comes (where the compiler complains), the second half is a ring
@@ -13,6 +15,7 @@ export class CappedLog {
   #ringBytes = 0;        // bytes held in the ring (≤ tailMax)
   #bytes = 0;
   #endsWithNewline = true;
+  readonly #output = new OutputText();
 
   constructor(maxBytes: number) {
     if (!Number.isInteger(maxBytes) || maxBytes < 2) throw new RangeError(`CappedLog needs maxBytes ≥ 2 (got ${maxBytes})`);
@@ -25,8 +28,13 @@ export class CappedLog {
 
   get truncated(): boolean { return this.#bytes > this.#headMax + this.#tailMax; }
 
+  /** Output of the student's processes: neutralised (see OutputText) before it is kept. */
   write(chunk: Buffer | string): void {
-    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.#append(this.#output.push(chunk));
+  }
+
+  #append(text: string): void {
+    let data = Buffer.from(text);
     if (data.length === 0) return;
     this.#bytes += data.length;
     this.#endsWithNewline = data[data.length - 1] === 0x0a;
@@ -42,11 +50,14 @@ export class CappedLog {
 
   /** A line of the runner's own (e.g. "$ mvn test"), always on a line of its own. */
   note(line: string): void {
-    this.write(`${this.#endsWithNewline ? '' : '\n'}${line}\n`);
+    this.#append(this.#output.end());
+    this.#append(`${this.#endsWithNewline ? '' : '\n'}${line}\n`);
+    this.#output.lineStarted();
   }
 
   /** Head, then (when something was cut) a marker naming how much, then the tail. */
   toBuffer(): Buffer {
+    this.#append(this.#output.end());
     const tail = this.#tail();
     if (!this.truncated) return Buffer.concat([...this.#head, tail]);
     const cut = this.#bytes - this.#headBytes - tail.length;

@@ -1,18 +1,20 @@
-import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
-import { testToolsDir, type Config } from '../config.js';
+import { installDir, testToolsDir, type Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
 import { markHidden } from './feedback.js';
-import { harnessEnvironment } from './harness.js';
-import { readReports } from './reports.js';
+import { harnessEnvironment } from './harness-env.js';
+import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
 import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
-import type { GradeResult, Outcome, PitConfig, Timings } from './types.js';
+import { ignoredNote } from './integrity.js';
+import { plantSentinel } from './sentinel.js';
+import { takeSolution } from './solution.js';
+import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
 import { unpackSubmission } from './unpack.js';
 
 /** A student's ZIP, or a folder of trusted files (an instructor's reference solution). */
@@ -31,8 +33,9 @@ export interface Graded { result: GradeResult; log: Buffer }
 /** The sandbox settings a config asks for. */
 export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
-  // Tests must not read PIT templates' originals or the data folder (local storage, embedded database).
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, dataDir], readable: [testToolsDir] };
+  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
+  // folder (local storage, embedded database); they may read the install's test tools.
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
 }
 
 /**
@@ -46,12 +49,13 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const started = performance.now();
   const output = new CappedLog(config.maxLogBytes);
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
+  const integrity: IntegrityNote[] = [];
   const since = (t: number) => Math.round(performance.now() - t);
   const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
     timings.totalMs = since(started);
     log.info({ step: 'grade', status: result.status, outcome: result.outcome, score: result.score, timings }, 'graded');
     return {
-      result: { pitId, ...result, timings, logBytes: output.bytes, logTruncated: output.truncated },
+      result: { pitId, ...result, ...(integrity.length ? { integrity } : {}), timings, logBytes: output.bytes, logTruncated: output.truncated },
       log: output.toBuffer(),
     };
   };
@@ -62,25 +66,28 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
   try {
     let t = performance.now();
-    const projectRoot = await unpack(source, path.join(workspace, 'submission'), pit, config);
+    const { projectRoot, taken, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);
     timings.unpackMs = since(t);
+    if (ignored.length) integrity.push(ignoredNote(ignored));
 
     t = performance.now();
-    await applyTemplate(pit, projectRoot);
+    const instructorFiles = await applyTemplate(pit, projectRoot);
+    const sentinel = await plantSentinel(pit, projectRoot, workspace, taken);
     await clearReports(projectRoot, pit.reports);
-    await sandbox.prepare(workspace);
+    await sandbox.prepare(workspace, { immutable: [...instructorFiles, ...(sentinel?.files ?? [])] });
     timings.prepareMs = since(t);
 
     t = performance.now();
-    const run = await execute(pit, projectRoot, sandbox, output, deps);
+    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel?.env ?? {});
     timings.executeMs = since(t);
     log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
     t = performance.now();
     const reports = await readReports(projectRoot, pit.reports);
-    const scored = scoreRun(pit, reports.tests, run);
+    const scored = scoreRun(pit, reports.tests, run, { integrity: reports.integrity, ...(sentinel && { sentinel }) });
     timings.scoreMs = since(t);
-    const notes = [...reports.notes, ...scored.notes];
+    integrity.push(...scored.integrity);
+    const notes = scored.notes;
     if (scored.message) output.note(`pit-runner: ${scored.message}`);
     return finish({
       status: 'DONE',
@@ -111,32 +118,34 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   }
 }
 
-async function unpack(source: SubmissionSource, dest: string, pit: PitConfig, config: Config): Promise<string> {
+/**
+ * The submission's solution files, and nothing else, into `dest`: a ZIP is unpacked beside it first,
+ * a folder is read in place. Returns the project root and what was left out.
+ */
+async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ projectRoot: string; taken: string[]; ignored: string[] }> {
   await mkdir(dest, { recursive: true });
   if ('dir' in source) {
-    await cp(source.dir, dest, { recursive: true, verbatimSymlinks: true });
-    return dest;
+    const { files, ignored } = await takeSolution(source.dir, dest, pit.solution, 'copy');
+    return { projectRoot: dest, taken: files, ignored };
   }
   const { size } = await stat(source.zipFile);
   if (size > config.zip.maxZipBytes) throw new RunnerError('INVALID_SUBMISSION', `the ZIP is ${size} bytes; the limit is ${config.zip.maxZipBytes}`);
-  const { projectRoot } = await unpackSubmission(source.zipFile, dest, config.zip);
+  const upload = path.join(workspace, 'upload');
+  await mkdir(upload);
+  const unpacked = await unpackSubmission(source.zipFile, upload, config.zip);
   // A ZIP of the project's contents whose only folder is src/ is not a wrapped project: the PIT's
   // required files, when found at the top, say where the root is.
-  if (projectRoot !== dest && pit.requiredFiles.length && (await allExist(dest, pit.requiredFiles))) return dest;
-  return projectRoot;
+  const top = unpacked.projectRoot !== upload && pit.requiredFiles.length && (await allExist(upload, pit.requiredFiles));
+  const { files, ignored } = await takeSolution(top ? upload : unpacked.projectRoot, dest, pit.solution, 'move');
+  await rm(upload, { recursive: true, force: true });
+  return { projectRoot: dest, taken: files, ignored };
 }
 
 const allExist = async (root: string, files: string[]) =>
   (await Promise.all(files.map((file) => exists(path.join(root, file))))).every(Boolean);
 
-/** Reports are read only after the run: whatever the submission shipped at those paths is removed first. */
-async function clearReports(projectRoot: string, globs: string[]): Promise<void> {
-  const planted = await glob(globs, { cwd: projectRoot, absolute: true, dot: true, followSymbolicLinks: false });
-  await Promise.all(planted.map((file) => rm(file, { force: true, recursive: true })));
-}
-
 /** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
-async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps): Promise<RunFacts> {
+async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, env: Record<string, string>): Promise<RunFacts> {
   const deadline = Date.now() + Math.min(pit.maxTimeoutMs, deps.config.timeoutMs);
   let last: SandboxResult | undefined;
   let setupFailed = false;
@@ -147,7 +156,7 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
       command,
       shell: pit.shell,
       cwd,
-      env: harnessEnvironment(pit),
+      env: { ...harnessEnvironment(pit), ...env },
       timeoutMs: Math.max(1, deadline - Date.now()),
       limits: pit.limits,
       network: pit.network,

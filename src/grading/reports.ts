@@ -1,8 +1,9 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, rm } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { glob } from 'tinyglobby';
-import type { TestResult, TestStatus } from './types.js';
+import type { IntegrityNote, TestResult, TestStatus } from './types.js';
 
 const MAX_REPORT_BYTES = 10 * 1048576;
 const MAX_REPORT_FILES = 500;
@@ -97,48 +98,83 @@ function capped(text: string): string | undefined {
 
 const statusRank: Record<TestStatus, number> = { passed: 0, skipped: 1, failed: 2, error: 3 };
 
+export interface Reports {
+  tests: TestResult[];
+  files: string[];
+  /** Reports that were not read (REPORT_REJECTED) or could not all be read (REPORTS_OVER_BUDGET). */
+  integrity: IntegrityNote[];
+}
+
 /**
- * Reads every report matching `globs` under `projectRoot`: only regular files that really live
- * inside it (a submission may plant symlinks), each at most 10 MB. A bad report becomes a note.
+ * Reads every report matching `globs` under `projectRoot`: only regular files, with one link, that
+ * really live inside it. Reading a subset would let a flood of planted reports push the real one
+ * out, so more files, bytes or tests than the budget read none (REPORTS_OVER_BUDGET), and a report
+ * that is not a regular file or not well-formed is REPORT_REJECTED: either makes the run unscorable.
  * A test reported twice keeps its worst status, so a planted duplicate cannot turn a failure green.
  */
-export async function readReports(projectRoot: string, globs: string[]): Promise<{ tests: TestResult[]; files: string[]; notes: string[] }> {
+export async function readReports(projectRoot: string, globs: string[]): Promise<Reports> {
   const root = await realpath(projectRoot);
   const found = (await glob(globs, { cwd: root, absolute: true, dot: true, followSymbolicLinks: false })).sort();
-  const notes: string[] = [];
-  if (found.length > MAX_REPORT_FILES) notes.push(`only the first ${MAX_REPORT_FILES} of ${found.length} report files were read`);
+  const overBudget = (message: string): Reports => ({ tests: [], files: [], integrity: [{ code: 'REPORTS_OVER_BUDGET', message }] });
+  if (found.length > MAX_REPORT_FILES) return overBudget(`${found.length} report files; at most ${MAX_REPORT_FILES} are read`);
   const byId = new Map<string, TestResult>();
   const files: string[] = [];
-  // The student's code can write reports: bound what all of them together may cost the runner.
-  let bytesLeft = MAX_TOTAL_REPORT_BYTES;
-  let tooMany = false;
-  for (const file of found.slice(0, MAX_REPORT_FILES)) {
+  const rejected: string[] = [];
+  const reasons: string[] = [];
+  let bytes = 0;
+  for (const file of found) {
     const relative = path.relative(root, file);
-    const problem = await unsafeReport(root, file, bytesLeft);
-    if (problem) { notes.push(`report ${relative} skipped: ${problem}`); continue; }
+    const info = await lstat(file);
+    if (info.isFile() && (info.size > MAX_REPORT_BYTES || bytes + info.size > MAX_TOTAL_REPORT_BYTES)) {
+      return overBudget(`report ${relative} is ${info.size} bytes; at most ${MAX_REPORT_BYTES} bytes a file and ${MAX_TOTAL_REPORT_BYTES} bytes in all are read`);
+    }
     try {
+      const problem = await unsafeReport(root, file, info);
+      if (problem) throw new Error(problem);
       const xml = await readFile(file, 'utf8');
-      bytesLeft -= Buffer.byteLength(xml);
+      bytes += Buffer.byteLength(xml);
       for (const test of parseJUnitXml(xml)) {
         const seen = byId.get(testId(test));
-        if (!seen && byId.size >= MAX_TESTS) { tooMany = true; continue; }
+        if (!seen && byId.size >= MAX_TESTS) return overBudget(`more than ${MAX_TESTS} tests reported`);
         if (!seen || statusRank[test.status] > statusRank[seen.status]) byId.set(testId(test), test);
       }
       files.push(relative);
     } catch (err) {
-      notes.push(`report ${relative} skipped: ${(err as Error).message}`);
+      rejected.push(relative);
+      reasons.push(`${relative}: ${(err as Error).message}`);
     }
   }
-  if (tooMany) notes.push(`only the first ${MAX_TESTS} tests reported were kept`);
-  return { tests: [...byId.values()], files, notes };
+  const integrity: IntegrityNote[] = rejected.length
+    ? [{ code: 'REPORT_REJECTED', message: `report(s) not read: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; …' : ''}`, files: rejected.slice(0, 50) }]
+    : [];
+  return { tests: [...byId.values()], files, integrity };
 }
 
-async function unsafeReport(root: string, file: string, bytesLeft: number): Promise<string | undefined> {
-  const info = await lstat(file);
+async function unsafeReport(root: string, file: string, info: Stats): Promise<string | undefined> {
   if (!info.isFile()) return 'not a regular file';
-  if (info.size > MAX_REPORT_BYTES) return `larger than ${MAX_REPORT_BYTES / 1048576} MB`;
-  if (info.size > bytesLeft) return `reports together exceed ${MAX_TOTAL_REPORT_BYTES / 1048576} MB`;
+  if (info.nlink !== 1) return 'a hard link';
   const real = await realpath(file);
   if (!real.startsWith(root + path.sep)) return 'it lies outside the project';
+  return undefined;
+}
+
+/**
+ * Removes whatever lies at the report paths before the run. A match reached through a symlinked
+ * folder is never entered: the link itself is removed, so nothing outside the project is touched.
+ */
+export async function clearReports(projectRoot: string, globs: string[]): Promise<void> {
+  const root = await realpath(projectRoot);
+  const planted = await glob(globs, { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false });
+  for (const relative of planted) await rm(await firstLink(root, relative) ?? path.join(root, relative), { force: true, recursive: true });
+}
+
+/** The first symlink on the way from `root` to `relative`, if any (links are not followed). */
+async function firstLink(root: string, relative: string): Promise<string | undefined> {
+  let current = root;
+  for (const segment of relative.split(/[\\/]/).filter(Boolean)) {
+    current = path.join(current, segment);
+    const info = await lstat(current).catch(() => undefined);
+    if (!info || info.isSymbolicLink()) return info ? current : undefined;
+  }
   return undefined;
 }

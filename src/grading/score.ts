@@ -1,5 +1,6 @@
+import { HARNESS_REFUSED_EXIT } from './harness.js';
 import { isLoadFailure, testId } from './reports.js';
-import type { Outcome, PitConfig, Summary, TestResult } from './types.js';
+import type { IntegrityNote, Outcome, PitConfig, Summary, TestResult } from './types.js';
 
 /** What the execute step observed; `log` is the capped combined output. */
 export interface RunFacts {
@@ -11,7 +12,13 @@ export interface RunFacts {
   log: string;
 }
 
-export interface Scored { outcome: Outcome; score: number; summary: Summary; tests: TestResult[]; notes: string[]; message?: string }
+export interface Scored { outcome: Outcome; score: number; summary: Summary; tests: TestResult[]; notes: string[]; integrity: IntegrityNote[]; message?: string }
+
+/** What the runner knows beyond the reports: what it distrusted while reading them, and the run's sentinel. */
+export interface Trust {
+  integrity: IntegrityNote[];
+  sentinel?: { id: string; nonce: string };
+}
 
 const MAX_LISTED = 10;
 const MAX_COMPILER_LINES = 5;
@@ -23,8 +30,11 @@ const MAX_COMPILER_LINES = 5;
  * passed: a student's code can abort a test to make it skip. A run where only test files that
  * failed to load were reported is a compile error, not a failed run.
  */
-export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, reported: TestResult[], run: RunFacts): Scored {
+export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allReported: TestResult[], run: RunFacts, trust: Trust = { integrity: [] }): Scored {
   const notes: string[] = [];
+  const integrity: IntegrityNote[] = [...trust.integrity];
+  const sentinel = trust.sentinel;
+  const reported = sentinel ? allReported.filter((t) => testId(t) !== sentinel.id) : allReported;
   const { tests, ran } = pit.expectedTests?.length
     ? expectedSet(pit.expectedTests, reported, notes)
     : { tests: reported, ran: reported.filter((t) => !isLoadFailure(t)).length };
@@ -33,18 +43,46 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, repo
   const possible = sum(tests.map(weight));
   const earned = sum(tests.filter((t) => t.status === 'passed').map(weight));
   const score = possible > 0 ? Math.round((earned / possible) * 10_000) / 100 : 0;
-  const result = (outcome: Outcome, extra: Partial<Scored> = {}): Scored => ({ outcome, score, summary, tests, notes, ...extra });
+  const result = (outcome: Outcome, extra: Partial<Scored> = {}): Scored => ({ outcome, score, summary, tests, notes, integrity, ...extra });
+  const distrusted = (outcome: Outcome, note: IntegrityNote) => {
+    if (!integrity.includes(note)) integrity.push(note);
+    return result(outcome, { score: 0, message: note.message });
+  };
+  const limit = run.timedOut ? 'TIME_LIMIT' : run.memoryLimited ? 'MEMORY_LIMIT' : run.outputLimited ? 'OUTPUT_LIMIT' : undefined;
 
-  if (run.timedOut) return result('TIME_LIMIT');
-  if (run.memoryLimited) return result('MEMORY_LIMIT');
-  if (run.outputLimited) return result('OUTPUT_LIMIT');
+  // Never scored from a subset of the reports, nor from reports the harness did not write.
+  const unreadable = integrity.find((n) => n.code === 'REPORTS_OVER_BUDGET' || n.code === 'REPORT_REJECTED');
+  if (unreadable) return distrusted(limit ?? 'UNSCORABLE', unreadable);
+  const refused = sentinel && run.exitCode === HARNESS_REFUSED_EXIT
+    ? { code: 'HARNESS_REFUSED' as const, message: `the test harness stopped the run (exit code ${HARNESS_REFUSED_EXIT}): the solution's code changed the test framework` }
+    : undefined;
+  const forged = refused ?? (sentinel && ran > 0 ? sentinelProblem(allReported, sentinel, run) : undefined);
+  if (forged) return distrusted('TAMPERED', forged);
+  if (limit) return result(limit);
   if (ran === 0 && (run.setupFailed || run.exitCode !== 0)) return result('COMPILE_ERROR', { score: 0, message: compileMessage(run) });
   if (ran === 0) return result('NO_TESTS', { score: 0 });
   if (summary.passed === summary.total) {
-    if (run.exitCode !== 0) notes.push(`every test passed, but the test command ended with exit code ${run.exitCode ?? 'none (killed)'}`);
+    // Without a sentinel a finished harness whose tests all passed ends with 0 (with one, never: see sentinelProblem).
+    if (!sentinel && run.exitCode !== 0) {
+      integrity.push({ code: 'HARNESS_UNFINISHED', message: `every test passed, but the test command ended with exit code ${run.exitCode ?? 'none (killed)'}: not a finished run` });
+      return result('FAILED');
+    }
     return result('PASSED');
   }
   return result('FAILED');
+}
+
+/**
+ * A finished harness reports the sentinel failed, with the run's nonce, and so never ends with exit
+ * code 0: anything else means the reports or the exit were not the harness's.
+ */
+function sentinelProblem(reported: TestResult[], sentinel: { id: string; nonce: string }, run: RunFacts): IntegrityNote | undefined {
+  const found = reported.find((t) => testId(t) === sentinel.id);
+  if (!found) return { code: 'SENTINEL_MISSING', message: `the reports list tests but not this run's sentinel test ${sentinel.id}, which every finished run reports: the reports were not written by the test harness` };
+  if (found.status !== 'failed' && found.status !== 'error') return { code: 'SENTINEL_PASSED', message: `this run's sentinel test ${sentinel.id}, which always fails, was reported ${found.status}: the results were forged` };
+  if (!found.message?.includes(sentinel.nonce)) return { code: 'SENTINEL_PASSED', message: `this run's sentinel test ${sentinel.id} was reported failing, but not with its own failure: the results were forged` };
+  if (run.exitCode === 0) return { code: 'HARNESS_UNFINISHED', message: 'the test command ended with exit code 0, which a run whose sentinel test fails cannot do: the harness was ended early (an exit or halt in the solution\'s code?)' };
+  return undefined;
 }
 
 function expectedSet(expected: string[], reported: TestResult[], notes: string[]): { tests: TestResult[]; ran: number } {
@@ -84,7 +122,7 @@ const javaSymbol = /^(?:\[ERROR\])?\s+(symbol:.*)$/;
 const syntaxError = /^((?:Syntax|Indentation|Tab)Error\b.*)$/;                            // python, node
 const syntaxLocation = [/File "([^"]+)", line (\d+)/, /^(?:file:\/\/)?(\S+\.[cm]?[jt]sx?):(\d+)$/];
 // pytest prefixes its report lines with "E", the TAP reporter with "#"; colours come from some tools
-const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\s*(?:E|#)\s+/, '').trimEnd();
+const plain = (line: string) => line.replace(/(?:\x1b|\\x1b)\[[0-9;]*m/g, '').replace(/^\s*(?:E|#)\s+/, '').trimEnd();
 
 /** The first few compiler error lines of a log: javac/maven, Python and node syntax errors. */
 export function compilerComplaints(log: string): string[] {

@@ -6,38 +6,46 @@ import type { PitConfig } from './types.js';
 
 /**
  * Prepares an unpacked submission: removes student build settings the PIT must decide (Maven's `.mvn/`),
- * copies the template over it (instructor files win), then checks `requiredFiles`.
+ * copies the template over it (instructor files win), then checks `requiredFiles`. Returns the
+ * absolute paths the template wrote: its files, links and the folders it created (to be made immutable).
  */
-export async function applyTemplate(pit: PitConfig, projectRoot: string): Promise<void> {
+export async function applyTemplate(pit: PitConfig, projectRoot: string): Promise<string[]> {
   // `.mvn/maven.config` could hold -DskipTests or another settings file; the PIT's own pom decides.
   if (pit.buildTool === 'maven') await rm(path.join(projectRoot, '.mvn'), { recursive: true, force: true });
-  if (pit.template) await overlay(pit.template, projectRoot);
+  const written: string[] = [];
+  if (pit.template) await overlay(pit.template, projectRoot, written);
   const missing: string[] = [];
   for (const file of pit.requiredFiles) {
     if (!(await exists(path.join(projectRoot, file)))) missing.push(file);
   }
   if (missing.length) throw new RunnerError('INVALID_SUBMISSION', `missing required file(s): ${missing.join(', ')}`, { details: { missing } });
+  return written;
 }
 
 /**
  * Copies `from` into `to`, top-down. Whatever the student left at a path the template writes (a file,
  * a folder, a symlink) is deleted first, so nothing is ever written through a student's symlink.
  */
-async function overlay(from: string, to: string): Promise<void> {
+async function overlay(from: string, to: string, written: string[]): Promise<void> {
   for (const entry of await readdir(from, { withFileTypes: true })) {
     const source = path.join(from, entry.name);
     const target = path.join(to, entry.name);
     const existing = await lstat(target).catch(() => undefined);
     if (entry.isDirectory()) {
       if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
-      if (!existing || !existing.isDirectory()) await mkdir(target);
-      await overlay(source, target);
+      if (!existing || !existing.isDirectory()) {
+        await mkdir(target);
+        written.push(target);
+      }
+      await overlay(source, target, written);
     } else if (entry.isFile()) {
       if (existing) await rm(target, { recursive: true, force: true });
       await copyFile(source, target, constants.COPYFILE_EXCL);
+      written.push(target);
     } else if (entry.isSymbolicLink()) {
       if (existing) await rm(target, { recursive: true, force: true });
       await symlink(await readlink(source), target);
+      written.push(target);
     }
   }
 }

@@ -13,9 +13,23 @@ export type Outcome =
   | 'MEMORY_LIMIT'
   | 'OUTPUT_LIMIT'        // output or disk bound exceeded
   | 'NO_TESTS'            // the run produced no test results
+  | 'TAMPERED'            // the reports or the run's end were not the harness's (score 0, reason in error)
+  | 'UNSCORABLE'          // the reports exceed the runner's budget or could not all be read (score 0)
   | 'INVALID_SUBMISSION'  // bad ZIP, missing required files (status ERROR)
   | 'PIT_UNAVAILABLE'     // the PIT named is unknown or invalid here: configuration, not the student (status ERROR)
   | 'INTERNAL_ERROR';     // runner fault (status ERROR)
+
+/** Why a result may be incomplete or was not trusted; the codes are stable, the message is for people. */
+export type IntegrityCode =
+  | 'FILES_IGNORED'        // files of the submission outside the PIT's solution were dropped
+  | 'REPORT_REJECTED'      // a report file was not a regular file of the project, or not readable XML
+  | 'REPORTS_OVER_BUDGET'  // more or larger reports than the runner reads: the run cannot be scored
+  | 'HARNESS_UNFINISHED'   // the test command did not end the way a finished harness does
+  | 'HARNESS_REFUSED'      // the runtime harness stopped the run: the solution changed the test framework
+  | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
+  | 'SENTINEL_MISSING';    // tests were reported but the run's sentinel test was not
+
+export interface IntegrityNote { code: IntegrityCode; message: string; files?: string[] }
 
 export type TestStatus = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -54,6 +68,7 @@ export interface GradeResult {
   logBytes: number;              // bytes of output produced (before capping)
   logTruncated: boolean;
   notes?: string[];              // e.g. "ignored 3 unexpected tests from reports"
+  integrity?: IntegrityNote[];   // what the runner set aside or distrusted, for instructors to filter on
   error?: { code: string; message: string };
 }
 
@@ -85,6 +100,8 @@ export interface PitConfig {
   environment: Record<string, string>;
   requiredFiles: string[];
   template?: string;                  // absolute folder copied over the submission
+  solution: string[];                 // globs of the student's files; the rest of a submission is dropped
+  sentinel: boolean;                  // add a failing test with a random name to every run (default true)
   reports: string[];                  // globs relative to the project root
   expectedTests?: string[];           // "classname#name" ids
   weights?: Record<string, number>;   // by test id; default 1

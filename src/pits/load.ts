@@ -18,6 +18,23 @@ export const DEFAULT_REPORTS: Record<string, string> = {
   node: 'test-reports/*.xml',
 };
 
+/**
+ * The student's part of a project per build tool, when a PIT with a template does not say (`solution`);
+ * a glob starting with `!` excludes. Everything else in a submission is dropped: no build setting,
+ * test, plug-in or configuration file of the student's reaches the run. The PIT's `requiredFiles`
+ * are always part of it.
+ */
+export const DEFAULT_SOLUTION: Record<string, string[]> = {
+  maven: ['src/main/java/**/*.java'],
+  javac: ['src/main/java/**/*.java'],
+  junit: ['src/main/java/**/*.java'],
+  pytest: ['**/*.py', '!tests/**', '!test/**', '!**/conftest.py', '!**/test_*.py', '!**/*_test.py', '!**/{sitecustomize,usercustomize,pytest}.py', '!**/_pytest/**'],
+  node: ['**/*.{js,mjs,cjs}', '!tests/**', '!test/**', '!**/node_modules/**', '!**/*.{test,spec}.*', '!**/test-*'],
+};
+
+/** A PIT without a template takes its tests from the submission: the whole submission is its solution. */
+export const WHOLE_SUBMISSION = ['**'];
+
 const positiveInt = z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const text = z.string({ error: 'expected a string' }).trim().min(1, { error: 'must not be empty' });
 
@@ -49,6 +66,8 @@ export const pitFileSchema = z.strictObject({
   shell: z.boolean().default(false),
   network: z.boolean().default(false),
   template: projectPath.optional(),
+  solution: z.array(text.refine((glob) => !path.isAbsolute(glob.replace(/^!/, '')) && !glob.split(/[\\/]/).includes('..'), { error: 'must be a relative glob without ..' })).min(1, { error: 'expected at least one glob' }).optional(),
+  sentinel: z.boolean().default(true),
   reports: z.union([projectPath, z.array(projectPath).min(1, { error: 'expected at least one glob' })], { error: 'expected a glob or a list of globs' }).optional(),
   expectedTests: z.array(text).optional(),
   weights: z.record(z.string(), z.number().nonnegative({ error: 'expected a number ≥ 0' })).optional(),
@@ -107,6 +126,8 @@ export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig
     environment: file.environment,
     requiredFiles: file.requiredFiles,
     template,
+    solution: file.solution ?? [...(template ? DEFAULT_SOLUTION[file.buildTool] ?? WHOLE_SUBMISSION : WHOLE_SUBMISSION), ...file.requiredFiles],
+    sentinel: file.sentinel,
     reports: file.reports === undefined ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
     ...(file.expectedTests && { expectedTests: file.expectedTests }),
     ...(file.weights && { weights: file.weights }),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RunnerError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { displayPath, exists } from '../paths.js';
-import { assertPitId, loadPit, parsePitFile, type PitFile } from './load.js';
+import { assertPitId, loadPit, parsePitFile, type PitFile, DEFAULT_SOLUTION } from './load.js';
 import { buildToolDefaults, LANGUAGE_BUILD_TOOL } from './skeleton.js';
 import { commandProblems } from './validate.js';
 
@@ -87,6 +87,8 @@ export async function createPit(answers: NewPitAnswers, options: { pitsDir: stri
     maxTimeoutMs: answers.maxTimeoutMs,
     setupCommands: answers.setupCommands,
     requiredFiles: answers.requiredFiles,
+    // written out so the instructor sees (and narrows) what is taken from a submission
+    ...(DEFAULT_SOLUTION[answers.buildTool] && { solution: [...DEFAULT_SOLUTION[answers.buildTool]!, ...answers.requiredFiles] }),
     ...(shell && { shell }),
     ...(defaults?.environment && { environment: defaults.environment }),
   };

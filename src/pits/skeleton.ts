@@ -44,8 +44,9 @@ export function buildToolDefaults(buildTool: string, pitId: string): BuildToolDe
     };
     case 'javac': return {
       language: 'java',
-      testCommand: 'rm -rf build && mkdir build && find src -name \'*.java\' > build/sources.txt'
-        + ` && javac -d build -cp ${JUNIT_CONSOLE_JAR} @build/sources.txt`
+      // NUL-separated names, each starting with src/: no file name (spaces, quotes, @) becomes a javac option
+      testCommand: 'rm -rf build && mkdir build && find src -name \'*.java\' -print0'
+        + ` | xargs -0 -r javac -d build -cp ${JUNIT_CONSOLE_JAR}`
         + ` && java -jar ${JUNIT_CONSOLE_JAR} --class-path build --scan-class-path --include-engine=junit-jupiter`
         + ' --reports-dir=test-reports --disable-banner --disable-ansi-colors',
       maxTimeoutMs: 60_000,

@@ -1,7 +1,9 @@
-import { access, constants, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, constants, copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'shell-quote';
+import { glob } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
@@ -60,7 +62,32 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
     const archive = await archiveProblem();
     if (archive) report.warnings.push(archive);
   }
+  report.warnings.push(...(await trustWarnings(pit)));
   return report;
+}
+
+/** Settings that weaken the defences against a hostile submission (see RUNBOOK, Security). */
+export async function trustWarnings(pit: PitConfig): Promise<string[]> {
+  const warnings: string[] = [];
+  if (!pit.template) return warnings;
+  const wide = pit.solution.filter((glob) => !glob.startsWith('!') && /^(\*\*(\/\*)?|\*)$/.test(glob));
+  if (wide.length) warnings.push(`solution: ${wide.join(', ')} takes every file of the submission, so its build settings, test configuration and extra tests reach the run`);
+  const taken = new Set(await glob(pit.solution.filter((g) => !g.startsWith('!')), { cwd: pit.template, ignore: pit.solution.filter((g) => g.startsWith('!')).map((g) => g.slice(1)), dot: true }));
+  if (taken.size) warnings.push(`solution: matches template files (${[...taken].slice(0, 3).join(', ')}); the template wins, but the globs are wider than the solution`);
+  for (const glob of pit.reports) {
+    const folder = glob.split('/')[0]!;
+    if (glob.includes('/') && (await exists(path.join(pit.template, folder)))) warnings.push(`reports: the template has ${folder}/, which is read-only to tests (instructor files are immutable), so the harness cannot write its reports there`);
+  }
+  if (!pit.sentinel) warnings.push('sentinel: false: a report forged wholesale (every test passed) is not detected');
+  else if (!['maven', 'javac', 'junit', 'pytest', 'node'].includes(pit.buildTool)) warnings.push(`no sentinel test for build tool '${pit.buildTool}': a report forged wholesale is not detected`);
+  if (pit.network) warnings.push('network: true: tests can reach the network (and send the solution or receive answers)');
+  if (pit.reports.some((glob) => glob.startsWith('**') || !glob.includes('/'))) warnings.push(`reports: ${pit.reports.join(', ')} can match files anywhere in the project; point it at the folder the harness writes`);
+  if (pit.buildTool === 'node' && /--experimental-permission|--allow-/.test(pit.environment.NODE_OPTIONS ?? '')) warnings.push('environment.NODE_OPTIONS sets permission flags; check they do not widen what tests may do');
+  const pom = pit.buildTool === 'maven' ? await readFile(path.join(pit.template, 'pom.xml'), 'utf8').catch(() => '') : '';
+  if (/\|\|\s*true|;\s*true\s*$|maven\.test\.failure\.ignore/.test(pit.testCommand) || /testFailureIgnore>\s*true|maven\.test\.failure\.ignore>\s*true/.test(pom)) {
+    warnings.push('the test command ignores test failures: a finished run (whose sentinel test fails) then ends with exit code 0, which is graded TAMPERED');
+  }
+  return warnings;
 }
 
 /**

@@ -3,7 +3,8 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
-import { firstClosedAncestor } from '../paths.js';
+import { firstClosedAncestor, isInside } from '../paths.js';
+import type { PrepareOptions } from './types.js';
 import { sandboxDirs } from './env.js';
 
 /** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
@@ -53,9 +54,10 @@ export async function unboundWorkspace(real: string): Promise<void> {
 /**
  * Gives the workspace to the sandbox uid: HOME and TMPDIR inside it, everything owned by the uid,
  * the workspace itself 0700 and its parent not listable by others (names of other workspaces stay
- * hidden). Every folder above it must let others through, or the sandbox uid could not reach it.
+ * hidden), except the `immutable` paths (see seal). Every folder above it must let others through,
+ * or the sandbox uid could not reach it.
  */
-export async function handOver(workspace: string, owner: { uid: number; gid: number } | undefined): Promise<string> {
+export async function handOver(workspace: string, owner: { uid: number; gid: number } | undefined, options: PrepareOptions = {}): Promise<string> {
   const real = await realpath(workspace);
   const { home, tmp } = sandboxDirs(real);
   await mkdir(home, { recursive: true });
@@ -66,7 +68,30 @@ export async function handOver(workspace: string, owner: { uid: number; gid: num
   if (parent.uid === 0 && (parent.mode & 0o044) !== 0) await chmod(path.dirname(real), parent.mode & 0o7711);
   await chownTree(real, owner.uid, owner.gid);
   await chmod(real, 0o700);
+  if (options.immutable?.length) await seal(real, options.immutable.map((p) => path.join(real, path.relative(workspace, p))), owner.gid);
   return real;
+}
+
+/**
+ * The immutable paths become root's and lose their write bits. Every folder above one of them (up to
+ * and including the workspace) becomes root's, group the sandbox gid, mode 1770: the sandbox may add
+ * entries there (build outputs, reports), but the sticky bit stops it renaming or deleting root's.
+ */
+async function seal(workspace: string, paths: string[], gid: number): Promise<void> {
+  const sealed = new Set(paths.map((p) => path.resolve(workspace, p)));
+  const above = new Set<string>([workspace]);
+  for (const file of sealed) {
+    if (!isInside(file, workspace) || file === workspace) throw new RunnerError('INTERNAL', `sandbox: ${file} is not inside ${workspace}`);
+    const info = await lstat(file);
+    await lchown(file, 0, 0);
+    if (!info.isSymbolicLink()) await chmod(file, info.mode & 0o555); // no write, no setuid/setgid as root's
+    for (let dir = path.dirname(file); dir !== workspace; dir = path.dirname(dir)) above.add(dir);
+  }
+  for (const dir of above) {
+    if (sealed.has(dir)) continue;
+    await lchown(dir, 0, gid);
+    await chmod(dir, 0o1770);
+  }
 }
 
 async function assertTraversable(dir: string): Promise<void> {

@@ -11,7 +11,7 @@ import { killAllOf, processesOf } from './processes.js';
 import { runCommand } from './run.js';
 import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
-export { SANDBOX_POOL_SIZE, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
+export { SANDBOX_POOL_SIZE, type PrepareOptions, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
 
 
 type Owner = { uid: number; gid: number };
@@ -51,7 +51,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   return {
     isolated: isRoot && options.mode !== 'self',
 
-    async prepare(workspace) {
+    async prepare(workspace, prepareOptions = {}) {
       const mode = await modeReady;
       const real = await realpath(workspace);
       const owner = lease(); // picked and recorded with no await between: concurrent prepares differ
@@ -62,7 +62,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
           bounded.add(real);
           await boundWorkspace(real, options.workspaceMaxBytes);
         }
-        await handOver(real, mode === 'self' ? undefined : owner);
+        await handOver(real, mode === 'self' ? undefined : owner, prepareOptions);
       } catch (err) {
         if (bounded.delete(real)) await unboundWorkspace(real).catch(() => undefined);
         leases.delete(real);

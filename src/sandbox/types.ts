@@ -54,11 +54,16 @@ export interface SandboxResult {
 export interface Sandbox {
   /** True when tests run as a separate uid (the runner is root). */
   readonly isolated: boolean;
-  prepare(workspace: string): Promise<void>;
+  prepare(workspace: string, options?: PrepareOptions): Promise<void>;
   /** Never throws for what the student does; throws RunnerError STOPPED when `signal` aborts, after killing everything. */
   run(run: SandboxRun): Promise<SandboxResult>;
   /** Kills every remaining process of the sandbox, deletes the workspace and the sandbox's temporary files. */
   cleanup(workspace: string): Promise<void>;
+}
+
+export interface PrepareOptions {
+  /** Paths inside the workspace the sandbox uid must not change, move or delete (the instructor's files). */
+  immutable?: string[];
 }
 
 export interface SandboxOptions {
