@@ -19,7 +19,9 @@ export const limits: SandboxLimits = { processes: 200, memoryMb: 256, fileSizeMb
  * A root-owned 0711 parent for the tests' workspaces, as the runner's work dir would be: beside the
  * checkout, not under /tmp, since uid mode refuses a work folder below one the sandbox uids may write.
  */
-export const workRoot = isRoot ? path.resolve(`.sandbox-test-work-${process.pid}`) : path.join(os.tmpdir(), `pit-runner-sandbox-test-${process.pid}`);
+// As root, uid mode refuses a work folder below anything sandbox uids can write (a checkout under /tmp
+// would be): /var/lib is root's wherever the checkout lives.
+export const workRoot = isRoot ? `/var/lib/pit-runner-tests/work-${process.pid}` : path.join(os.tmpdir(), `pit-runner-sandbox-test-${process.pid}`);
 
 export interface Ran { result: SandboxResult; log: string; output: CappedLog }
 

@@ -40,11 +40,15 @@ export function rootScript(workspace: string, hide: string[], readable: string[]
     `cp -a ${DEVICES.filter((device) => lstatOrUndefined(device)).map(q).join(' ')} ${at('/dev')}`,
     ...(links.length ? [`cp -a ${links.map(q).join(' ')} ${at('/')}`] : []),
   ];
-  for (const dir of dirs) lines.push(`mount --bind -o ro,nosuid,nodev ${q(dir)} ${at(dir)}`);
+  const bindReadOnly = (dir: string) => `mount --bind -o ro,nosuid,nodev ${q(dir)} ${at(dir)}`;
+  // A tree under /tmp (an install or checkout there) is bound after the private /tmp, which would hide it.
+  const underTmp = dirs.filter((dir) => isInside(dir, '/tmp'));
+  for (const dir of dirs.filter((dir) => !underTmp.includes(dir))) lines.push(bindReadOnly(dir));
   for (const file of etcFiles) lines.push(`mount --bind -o ro,nosuid,nodev ${q(file)} ${at(file)}`);
   lines.push(`mount -t proc -o nosuid,nodev,noexec proc ${at('/proc')}`);
   lines.push(`mount -t tmpfs -o mode=1777,size=${PRIVATE_TMP_BYTES},nosuid,nodev sandbox-tmp ${at('/tmp')}`);
   lines.push(...TMP_LINKS.map(([link, target]) => `ln -s ${target} ${at(link)}`));
+  for (const dir of underTmp) lines.push(`mkdir -p ${at(dir)}`, bindReadOnly(dir));
   // Last, as the private /tmp may hold its path (RUNNER_WORK_DIR under /tmp).
   lines.push(`mkdir -p ${at(workspace)}`, `mount --bind -o nosuid,nodev ${q(workspace)} ${at(workspace)}`);
   for (const dir of hide) {
