@@ -46,6 +46,12 @@ feedback('the student view counts hidden tests and names none of them, anywhere'
   assert.match(text, 'line two');
 });
 
+feedback('the student view lists the files that were not taken, so the student knows why', () => {
+  const withIgnored = { ...result(), integrity: [{ code: 'FILES_IGNORED' as const, message: '2 files are not part of the solution', files: ['pom.xml', 'src/test/java/Extra.java'] }] };
+  assert.equal(studentFeedback(withIgnored).ignored, ['pom.xml', 'src/test/java/Extra.java']);
+  assert.is(studentFeedback(result()).ignored, undefined);
+});
+
 feedback('every student-facing format keeps hidden tests hidden', () => {
   for (const format of ['student', 'exercism'] as const) {
     const text = formatResult(result(), format);

@@ -26,6 +26,7 @@ export function studentFeedback(result: GradeResult): StudentFeedback {
   const secrets = [...new Set(hidden.flatMap((test) => [test.name, testId(test)]))].filter((text) => text.length > 2);
   const clean = (text: string) => bound(text.split('\n').filter((line) => !secrets.some((secret) => line.includes(secret))).join('\n'));
   const notes = (result.notes ?? []).map(clean).filter(Boolean);
+  const ignored = (result.integrity ?? []).filter((note) => note.code === 'FILES_IGNORED').flatMap((note) => note.files ?? []);
   return {
     status: result.status,
     outcome: result.outcome,
@@ -35,6 +36,7 @@ export function studentFeedback(result: GradeResult): StudentFeedback {
       name, classname, status, ...(message !== undefined && { message: bound(message) }),
     })),
     ...(hidden.length && { hidden: { total: hidden.length, failed: hidden.filter((test) => test.status !== 'passed').length } }),
+    ...(ignored.length && { ignored }),
     ...(notes.length && { notes }),
     ...(result.error && { error: { code: result.error.code, message: clean(result.error.message) } }),
   };

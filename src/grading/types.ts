@@ -83,6 +83,8 @@ export interface StudentFeedback {
   tests: Array<Pick<TestResult, 'name' | 'classname' | 'status'> & { message?: string }>;
   /** Present when the PIT hides tests: how many there are and how many did not pass, nothing else. */
   hidden?: { total: number; failed: number };
+  /** Files of the submission that were not taken (not part of the solution), so the student knows why. */
+  ignored?: string[];
   /** The runner's notes and error message, without anything that names a hidden test. */
   notes?: string[];
   error?: { code: string; message: string };
