@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
+import { workRoot } from './sandbox-helpers.js';
 import { silentLogger } from '../src/log.js';
 import { gradeById } from './helpers/grade.js';
 import { repoRoot } from './helpers/cli.js';
@@ -15,7 +16,8 @@ import { writeZip, zipDirectory, type ZipEntrySpec } from './helpers/zip.js';
 const hostile = suite('process hostile');
 let tmp: string;
 let pitsDir: string;
-const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_MAX_LOG_BYTES: '65536' });
+// RUNNER_SANDBOX_MODE=uid runs these attacks on the Fargate path; its work folder must be closed above (workRoot).
+const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'hostile'), RUNNER_MAX_LOG_BYTES: '65536', RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
 
 const nodeTests = `import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
+import { workRoot } from './sandbox-helpers.js';
 import type { GradeResult } from '../src/grading/types.js';
 import { silentLogger } from '../src/log.js';
 import { repoRoot } from './helpers/cli.js';
@@ -20,7 +21,8 @@ const PIT = {
 };
 type Tool = keyof typeof PIT;
 let tmp: string;
-const config = () => loadConfig({ PITS_DIR: path.join(repoRoot, 'pits'), RUNNER_WORK_DIR: path.join(tmp, 'work') });
+// RUNNER_SANDBOX_MODE=uid runs these attacks on the Fargate path; its work folder must be closed above (workRoot).
+const config = () => loadConfig({ PITS_DIR: path.join(repoRoot, 'pits'), RUNNER_WORK_DIR: path.join(workRoot, 'trust'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
 
 trust.before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'trust-hostile-'));
