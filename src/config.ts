@@ -133,6 +133,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   });
 }
 
+let defaults: Config | undefined;
+
+/** The config with every default (no environment): for adapters called without one. Parsed once. */
+export function defaultConfig(): Config {
+  defaults ??= loadConfig({});
+  return defaults;
+}
+
 /** For commands that need a setting the environment may leave unset: lists every missing one at once. */
 export function requireSettings(config: Config, needs: Array<[keyof Config, string]>): void {
   const missing = needs.filter(([key]) => config[key] === undefined).map(([, variable]) => `${variable}: required for this command`);

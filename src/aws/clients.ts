@@ -4,7 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createRequire } from 'node:module';
-import { loadConfig, type Config } from '../config.js';
+import { defaultConfig, type Config } from '../config.js';
 
 // Each SDK package costs 100–300 ms to load: a command loads only the clients it makes. (The packages
 // have no ESM entry of their own; `import` reads the same CommonJS build, so mocks see one class.)
@@ -42,7 +42,7 @@ function common(config: ClientConfig, options: ClientOptions, extraSilenceMs = 0
   const { endpoint, credentials } = options;
   return {
     ...(region && { region }), ...(maxAttempts && { maxAttempts }), ...(endpoint && { endpoint }), ...(credentials && { credentials }),
-    requestHandler: requestBounds(config.aws ?? loadConfig({}).aws, extraSilenceMs),
+    requestHandler: requestBounds(config.aws ?? defaultConfig().aws, extraSilenceMs),
   };
 }
 

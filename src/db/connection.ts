@@ -1,7 +1,7 @@
 import path from 'node:path';
 import postgres from 'postgres';
 import pRetry from 'p-retry';
-import { loadConfig, type Config } from '../config.js';
+import { defaultConfig, type Config } from '../config.js';
 import { RunnerError, isTransient, toRunnerError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
@@ -47,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     : await startEmbedded(path.join(options.dataDir, 'pg'), log);
   const url = options.databaseUrl ?? embedded!.url;
   const redacted = redactUrl(url);
-  const { connectTimeoutS, statementTimeoutMs } = options.db ?? loadConfig({}).db;
+  const { connectTimeoutS, statementTimeoutMs } = options.db ?? defaultConfig().db;
   const sql = postgres(url, {
     connect_timeout: connectTimeoutS,
     idle_timeout: IDLE_TIMEOUT_S,

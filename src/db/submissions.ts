@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import type { GradeResult, Outcome, StudentFeedback, SubmissionStatus } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord } from '../ports.js';
 import { isUuid } from '../ids.js';
-import { loadConfig } from '../config.js';
+import { defaultConfig } from '../config.js';
 import { bounded, type Sql } from './connection.js';
 
 /** What `feedback` (JSONB) holds: the GradeResult without the fields that have their own columns. */
@@ -49,7 +49,7 @@ export function createSubmissions(sql: Sql) {
   const store: ResultsStore = {
     async claim(id, options = {}) {
       checkId(id);
-      const leaseSeconds = options.leaseSeconds ?? loadConfig({}).leaseSeconds;
+      const leaseSeconds = options.leaseSeconds ?? defaultConfig().leaseSeconds;
       // one statement: the update is fenced on status and lease; when it matches nothing, the same
       // snapshot says whether the row is missing, final or busy (no second query that could race).
       // A RUNNING row is taken over only when its heartbeat is older than the lease (its owner died);
