@@ -55,7 +55,6 @@ COPY pits ./pits
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java
 RUN bash java/junit-runner/build.sh
-COPY src/db/migrations ./dist/db/migrations
 # The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
 # against the repository installed above, since graded runs have no network.
 RUN node bin/pit-runner.js pit validate

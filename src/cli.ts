@@ -31,6 +31,9 @@ process.on('warning', (warning) => {
 
 class UsageFailure extends Error {}
 
+/** The one internal of yargs this file reaches into (see buildCli). */
+interface YargsInternals { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }
+
 async function buildCli(argv: string[]) {
   const { default: yargs } = await import('yargs');
   const named = argv.find((arg) => !arg.startsWith('-'));
@@ -40,6 +43,10 @@ async function buildCli(argv: string[]) {
   for (const [name, { command, describe, load }] of Object.entries(commands)) {
     cli.command(name === named ? { ...(await load()), command, describe } : { command, describe, handler: () => undefined });
   }
+  // Before it runs a command, yargs renders the command's whole help text and keeps it, in case the
+  // handler fails later; on a cold start that costs more than the parse itself (bench/startup.ts). Our
+  // failures never print help, and --help still renders it when asked.
+  (cli as unknown as YargsInternals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
   return cli
     .demandCommand(1, 'name a command')
     .strict()

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+// `import * as z` (not `{ z }`) everywhere: the bundle then drops what is unused, every locale but the default
+import * as z from 'zod';
 import { RunnerError } from './errors.js';
 
 /** The install's own folder (where `pits/` and `src/db/migrations` ship). */

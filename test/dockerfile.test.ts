@@ -104,8 +104,9 @@ dockerfile('copies from the build context only paths that exist and that .docker
 dockerfile('ships the PITs and the migrations where the CLI looks for them', () => {
   const copies = only('COPY').map((i) => i.args);
   assert.ok(copies.includes('pits ./pits'), 'pits/ at <install>/pits (WORKDIR /app)');
-  // src/db/migration-files.ts reads ./migrations beside the compiled module first
-  assert.ok(copies.includes('src/db/migrations ./dist/db/migrations'));
+  // the build puts the migrations in dist/migrations, beside the bundle that reads them (db/migration-files.ts)
+  assert.ok(instructions.some((i) => i.keyword === 'COPY' && i.args === 'src ./src'), 'the build stage has the migrations');
+  assert.ok(copies.includes('--from=build /app/dist ./dist'));
   assert.equal(only('WORKDIR').map((i) => i.args), ['/app']);
 });
 

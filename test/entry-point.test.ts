@@ -68,12 +68,15 @@ entry('an added, a removed source or a changed tsconfig.json makes it run the so
 entry('npm run build compiles a fresh dist/, drops modules of deleted sources, and stamps it', async () => {
   const root = await checkout();
   await cp(path.join(repoRoot, 'scripts', 'build.mjs'), path.join(root, 'scripts', 'build.mjs'));
+  await mkdir(path.join(root, 'src', 'db', 'migrations'), { recursive: true });
+  await writeFile(path.join(root, 'src', 'db', 'migrations', '0001_start.sql'), 'select 1;\n');
   await writeFile(path.join(root, 'dist', 'gone.js'), '');
   await execa('node', ['scripts/build.mjs'], { cwd: root });
   assert.not.ok(existsSync(path.join(root, 'dist', 'gone.js')));
   assert.not.ok(existsSync(path.join(root, 'dist', 'cli.js.map')), 'no source maps unless asked for');
   assert.is(await ran(root), 'src', 'dist/cli.js is now the compiled src/cli.ts');
-  assert.match(await readFile(path.join(root, 'dist', 'cli.js'), 'utf8'), "const from = 'src'");
+  assert.match(await readFile(path.join(root, 'dist', 'cli.js'), 'utf8'), /["']src["']/);
+  assert.is(await readFile(path.join(root, 'dist', 'migrations', '0001_start.sql'), 'utf8'), 'select 1;\n', 'the migrations travel with the build');
   await writeFile(path.join(root, 'src', 'cli.ts'), "console.log('edited');\n");
   assert.is(await ran(root), 'edited');
 });

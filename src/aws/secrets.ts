@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config.js';
 import { RunnerError, isTransient, transientError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';

@@ -19,8 +19,8 @@ const FILE_NAME = /^(\d{4})_[a-z0-9_]+\.sql$/;
 const NO_TRANSACTION = /^--\s*no-transaction\s*$/i;
 
 /**
- * The shipped migrations: next to this module (src/db/migrations via tsx; dist/db/migrations when the
- * image build copies them there), else <install>/src/db/migrations when the image ships the sources' folder.
+ * The shipped migrations: next to this module (src/db/migrations via tsx; dist/migrations, which the
+ * build copies beside the bundle), else <install>/src/db/migrations.
  */
 export function defaultMigrationsDir(): string {
   const besideModule = fileURLToPath(new URL('./migrations/', import.meta.url));

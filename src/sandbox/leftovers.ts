@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { diskUsage, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
 import { SHARED_TMP } from './env.js';
 import { SANDBOX_POOL_SIZE } from './types.js';
-import { killQuietly, processesOf } from './processes.js';
+import { killQuietly, processesOf, processesOfAny } from './processes.js';
 
 export interface LeftoverOptions {
   /** The work folder (RUNNER_WORK_DIR) whose `sub-*` workspaces and `dl-*` downloads are swept. */
@@ -34,9 +34,8 @@ const ENTRY = /^(?:sub|dl)-(?:(\d+)-)?/;
 export async function removeLeftovers(options: LeftoverOptions): Promise<LeftoverReport> {
   const { workDir, uid, poolSize = SANDBOX_POOL_SIZE, log } = options;
   const startedAt = (options.startedAt ?? new Date(performance.timeOrigin)).getTime();
-  const uids = Array.from({ length: poolSize }, (_, i) => uid + i);
   const isSandboxUid = (owner: number) => owner >= uid && owner < uid + poolSize;
-  const killed = process.getuid?.() === 0 ? await killOrphans(uids, isSandboxUid) : 0;
+  const killed = process.getuid?.() === 0 ? await killOrphans(isSandboxUid) : 0;
 
   const report: LeftoverReport = { removed: 0, bytes: 0, killed, kept: 0 };
   const crashedUids = new Set<number>();
@@ -76,11 +75,11 @@ export async function removeLeftovers(options: LeftoverOptions): Promise<Leftove
  * process of another uid (the runner that would time them out and sweep them). Repeated until none
  * is left, as forks may race the kill.
  */
-async function killOrphans(uids: number[], isSandboxUid: (uid: number) => boolean): Promise<number> {
+async function killOrphans(isSandboxUid: (uid: number) => boolean): Promise<number> {
   const runnerExe = realpathSync(process.execPath);
   let killed = 0;
   for (let round = 0; round < 50; round++) {
-    const orphans = (await Promise.all(uids.map((uid) => processesOf(uid)))).flat().filter((pid) => !looksAfter(pid, runnerExe, isSandboxUid));
+    const orphans = processesOfAny(isSandboxUid).filter((pid) => !looksAfter(pid, runnerExe, isSandboxUid));
     if (!orphans.length) break;
     orphans.forEach(killQuietly);
     killed += orphans.length;

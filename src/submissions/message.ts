@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { pitIdProblem } from '../pits/load.js';
