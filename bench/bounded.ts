@@ -6,7 +6,7 @@
  *   node --import tsx bench/bounded.ts
  */
 import os from 'node:os';
-import { createS3Client } from '../src/aws/clients.js';
+import { createS3Client } from '../src/storage/s3.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { silentLogger } from '../src/log.js';

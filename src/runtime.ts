@@ -50,9 +50,9 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
       return value;
     }));
   };
-  const client = <V extends { destroy(): void }>(name: string, make: (clients: typeof import('./aws/clients.js')) => V) =>
+  const client = <V extends { destroy(): void }>(name: string, make: () => Promise<V>) =>
     once(name, async () => {
-      const value = make(await import('./aws/clients.js'));
+      const value = await make();
       return { value, close: () => value.destroy() };
     });
 
@@ -92,10 +92,10 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
       log.info({ database: database.url, storage: storage.location }, 'connected');
       return { value: { config, log, storage, store, sandbox, signal: base.signal } };
     }),
-    s3: client('s3', ({ createS3Client }) => createS3Client(config)),
-    sqs: client('sqs', ({ createSqsClient }) => createSqsClient(config)),
-    ecs: client('ecs', ({ createEcsClient }) => createEcsClient(config)),
-    logs: client('logs', ({ createLogsClient }) => createLogsClient(config)),
+    s3: client('s3', async () => (await import('./storage/s3.js')).createS3Client(config)),
+    sqs: client('sqs', async () => (await import('./aws/sqs-queue.js')).createSqsClient(config)),
+    ecs: client('ecs', async () => (await import('./aws/dispatch.js')).createEcsClient(config)),
+    logs: client('logs', async () => (await import('./aws/logs.js')).createLogsClient(config)),
   };
 
   try {
@@ -111,7 +111,7 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
 async function openConfiguredDatabase(config: Config, log: Logger): Promise<Database> {
   const { openDatabase } = await import('./db/connection.js');
   if (!config.databaseSecretId || config.databaseUrl) return openDatabase(config, log);
-  const [{ createSecretsClient }, { resolveDatabaseUrl }] = await Promise.all([import('./aws/clients.js'), import('./aws/secrets.js')]);
+  const { createSecretsClient, resolveDatabaseUrl } = await import('./aws/secrets.js');
   const secrets = createSecretsClient(config);
   try {
     const databaseUrl = await resolveDatabaseUrl(config, { client: secrets, log });

@@ -12,7 +12,12 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { createSqsQueue } from '../src/aws/sqs-queue.js';
 import { drainSubmissions, retryDelaySeconds } from '../src/submissions/drain.js';
-import { createEcsClient, createLogsClient, createS3Client, createSecretsClient, createSqsClient, LONG_POLL_ALLOWANCE_MS } from '../src/aws/clients.js';
+import { LONG_POLL_ALLOWANCE_MS } from '../src/aws/clients.js';
+import { createEcsClient } from '../src/aws/dispatch.js';
+import { createLogsClient } from '../src/aws/logs.js';
+import { createSecretsClient } from '../src/aws/secrets.js';
+import { createSqsClient } from '../src/aws/sqs-queue.js';
+import { createS3Client } from '../src/storage/s3.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { createSubmissions } from '../src/db/submissions.js';

@@ -1,14 +1,8 @@
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createRequire } from 'node:module';
 import { defaultConfig, type Config } from '../config.js';
 
-// Each SDK package costs 100–300 ms to load: a command loads only the clients it makes. (The packages
-// have no ESM entry of their own; `import` reads the same CommonJS build, so mocks see one class.)
-const load = createRequire(import.meta.url);
+// What every AWS client shares. Each client is made by the adapter that uses it (sqs-queue.ts, secrets.ts,
+// dispatch.ts for ECS, logs.ts, storage/s3.ts), next to its SDK package: each package costs 100–300 ms to load, and a
+// command loads only the adapters it uses.
 
 /** What a client needs from the config; the timeouts fall back to the config's defaults. */
 export type ClientConfig = Pick<Config, 'region'> & Partial<Pick<Config, 'aws'>>;
@@ -35,7 +29,8 @@ const defaultMaxAttempts = 5;
 /** The longest SQS long poll (WaitTimeSeconds 20): a receive may be silent that long before it answers. */
 export const LONG_POLL_ALLOWANCE_MS = 20_000;
 
-function common(config: ClientConfig, options: ClientOptions, extraSilenceMs = 0) {
+/** The settings a client is made with: region, attempts, bounds, and a test's endpoint and keys. */
+export function clientSettings(config: ClientConfig, options: ClientOptions, extraSilenceMs = 0) {
   const env = options.env ?? process.env;
   const region = options.region ?? config.region;
   const maxAttempts = options.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? undefined : defaultMaxAttempts);
@@ -54,37 +49,4 @@ function common(config: ClientConfig, options: ClientOptions, extraSilenceMs = 0
 export function requestBounds(timeouts: Config['aws'], extraSilenceMs = 0) {
   const requestTimeout = timeouts.requestTimeoutMs + extraSilenceMs;
   return { connectionTimeout: timeouts.connectTimeoutMs, requestTimeout, socketTimeout: requestTimeout, throwOnRequestTimeout: true };
-}
-
-export function createS3Client(config: ClientConfig, options: ClientOptions = {}): S3Client {
-  const env = options.env ?? process.env;
-  const endpointOverridden = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
-  const { S3Client } = load('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-  return new S3Client({
-    ...common(config, options),
-    forcePathStyle: options.forcePathStyle ?? endpointOverridden,
-    // With the default (WHEN_SUPPORTED) a streamed upload is sent aws-chunked with a trailing checksum,
-    // which some S3-compatible servers store verbatim, framing and all.
-    ...(!env.AWS_REQUEST_CHECKSUM_CALCULATION && { requestChecksumCalculation: 'WHEN_REQUIRED' as const }),
-  });
-}
-
-export function createSqsClient(config: ClientConfig, options: ClientOptions = {}): SQSClient {
-  const { SQSClient } = load('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-  return new SQSClient(common(config, options, LONG_POLL_ALLOWANCE_MS));
-}
-
-export function createSecretsClient(config: ClientConfig, options: ClientOptions = {}): SecretsManagerClient {
-  const { SecretsManagerClient } = load('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  return new SecretsManagerClient(common(config, options));
-}
-
-export function createEcsClient(config: ClientConfig, options: ClientOptions = {}): ECSClient {
-  const { ECSClient } = load('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs');
-  return new ECSClient(common(config, options));
-}
-
-export function createLogsClient(config: ClientConfig, options: ClientOptions = {}): CloudWatchLogsClient {
-  const { CloudWatchLogsClient } = load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs');
-  return new CloudWatchLogsClient(common(config, options));
 }

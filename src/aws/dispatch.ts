@@ -1,13 +1,17 @@
 import {
-  DescribeTaskDefinitionCommand, DescribeTasksCommand, RunTaskCommand, StopTaskCommand,
-  type ECSClient, type RunTaskCommandInput, type Task,
+  DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand,
+  type RunTaskCommandInput, type Task,
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EXIT, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { awslogsStreamName, createLogTail, type LogTail } from './logs.js';
+import { clientSettings, type ClientConfig, type ClientOptions } from './clients.js';
 
+export function createEcsClient(config: ClientConfig, options: ClientOptions = {}): ECSClient {
+  return new ECSClient(clientSettings(config, options));
+}
 
 export type Capacity = 'FARGATE' | 'FARGATE_SPOT';
 

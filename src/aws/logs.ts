@@ -1,5 +1,10 @@
-import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from '../log.js';
+import { clientSettings, type ClientConfig, type ClientOptions } from './clients.js';
+
+export function createLogsClient(config: ClientConfig, options: ClientOptions = {}): CloudWatchLogsClient {
+  return new CloudWatchLogsClient(clientSettings(config, options));
+}
 
 export interface LogTailOptions {
   logs: CloudWatchLogsClient;

@@ -1,8 +1,13 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import type { Config } from '../config.js';
 import { RunnerError, isTransient, transientError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
+import { clientSettings, type ClientConfig, type ClientOptions } from './clients.js';
+
+export function createSecretsClient(config: ClientConfig, options: ClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient(clientSettings(config, options));
+}
 
 /** The JSON Secrets Manager keeps for an RDS-managed credential (extra fields ignored). */
 const rdsSecret = z.object({

@@ -3,10 +3,15 @@ import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  type SQSClient,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { RunnerError, toRunnerError } from '../errors.js';
 import type { Queue } from '../ports.js';
+import { clientSettings, LONG_POLL_ALLOWANCE_MS, type ClientConfig, type ClientOptions } from './clients.js';
+
+export function createSqsClient(config: ClientConfig, options: ClientOptions = {}): SQSClient {
+  return new SQSClient(clientSettings(config, options, LONG_POLL_ALLOWANCE_MS));
+}
 
 
 /** The Queue over SQS: long polls, receive counts, batches of ten. */

@@ -8,7 +8,7 @@ import type { SubmissionStorage } from '../ports.js';
  */
 export async function openStorage(config: Config): Promise<{ storage: SubmissionStorage; close(): void }> {
   if (config.storageUrl.startsWith('s3://')) {
-    const [{ createS3Client }, { createS3Storage, parseS3Url }] = await Promise.all([import('../aws/clients.js'), import('./s3.js')]);
+    const { createS3Client, createS3Storage, parseS3Url } = await import('./s3.js');
     const client = createS3Client(config);
     return { storage: createS3Storage({ client, ...parseS3Url(config.storageUrl) }), close: () => client.destroy() };
   }

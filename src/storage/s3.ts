@@ -1,10 +1,23 @@
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { clientSettings, type ClientConfig, type ClientOptions } from '../aws/clients.js';
 import { RunnerError, isTransient, transientError } from '../errors.js';
 import type { SubmissionStorage } from '../ports.js';
 import { logKeyFor } from '../ids.js';
+
+export function createS3Client(config: ClientConfig, options: ClientOptions = {}): S3Client {
+  const env = options.env ?? process.env;
+  const endpointOverridden = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return new S3Client({
+    ...clientSettings(config, options),
+    forcePathStyle: options.forcePathStyle ?? endpointOverridden,
+    // With the default (WHEN_SUPPORTED) a streamed upload is sent aws-chunked with a trailing checksum,
+    // which some S3-compatible servers store verbatim, framing and all.
+    ...(!env.AWS_REQUEST_CHECKSUM_CALCULATION && { requestChecksumCalculation: 'WHEN_REQUIRED' as const }),
+  });
+}
 
 export interface S3StorageOptions {
   client: S3Client;

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, type ClientOptions } from '../../src/aws/clients.js';
+import type { ClientOptions } from '../../src/aws/clients.js';
+import { createS3Client } from '../../src/storage/s3.js';
 
 export interface LocalS3 {
   endpoint: string;
