@@ -26,6 +26,24 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const checked = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
 if (checked.status !== 0) process.exit(checked.status ?? 1);
 
+// string-width (yargs and its cliui measure help text with it) builds an Intl.Segmenter and Unicode
+// property regexes as it loads: 30-60 ms of every start, for help text a run never prints. Each import
+// of it gets a stand-in that loads the real module on the first measurement.
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: { real: true } });
+      return real.errors.length ? real : { path: real.path, namespace: 'lazy-string-width' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let real; export default function stringWidth(text, options) { real ??= require(${JSON.stringify(args.path)}).default; return real(text, options); }`,
+      resolveDir: root,
+    }));
+  },
+};
+
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true }); // no module of a deleted source lingers
 await build({
   absWorkingDir: root,
@@ -44,6 +62,7 @@ await build({
   banner: { js: "import { createRequire as __pitRunnerRequire } from 'node:module'; const require = __pitRunnerRequire(import.meta.url);" },
   minifySyntax: true,
   legalComments: 'none',
+  plugins: [lazyStringWidth],
   sourcemap: sourceMaps,
   logLevel: 'warning',
 });
