@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { Config } from '../config.js';
+import { requireSettings, type Config } from '../config.js';
 import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../ports.js';
@@ -19,9 +19,10 @@ export async function drainQueueFromConfig(
   args: DrainArgs,
   ctx: { config: Config; log: Logger; signal: AbortSignal; queue?: Queue },
 ): Promise<Drained> {
+  if (!ctx.queue) requireSettings(ctx.config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]); // before anything is opened
   return withScope(ctx, async (scope) => {
-    const queue = ctx.queue ?? (await scope.queue());
-    const deps = await scope.submissionDeps();
+    // the database's connection is under way while the SQS client and the sandbox load
+    const [deps, queue] = await Promise.all([scope.submissionDeps(), ctx.queue ?? scope.queue()]);
     ctx.log.info({ queue: queue.url, storage: deps.storage.location, concurrency: args.concurrency }, 'draining');
     return drainSubmissions({
       queue,
