@@ -5,6 +5,14 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
 
+export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
+/** Why `pitId` is not a PIT id (an identifier, never a path), or undefined when it is one. The one wording for every check. */
+export function pitIdProblem(pitId: string): string | undefined {
+  if (PIT_ID_PATTERN.test(pitId)) return undefined;
+  return `${JSON.stringify(pitId)} is not a PIT id: lowercase letters, digits, '.', '_' or '-', at most 100, starting with a letter or digit`;
+}
+
 /** Where a submission's log lives, relative to the storage root (file or S3 prefix): `logs/<id>/run.log`. */
 export function logKeyFor(submissionId: string): string {
   if (!isUuid(submissionId)) throw new RunnerError('INTERNAL', `not a submission id: ${JSON.stringify(submissionId)}`);

@@ -4,7 +4,7 @@ import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../ports.js';
 import { withScope } from '../runtime.js';
-import { drainSubmissions, type Drained } from '../submissions/drain.js';
+import type { Drained } from '../submissions/drain.js';
 import { handler } from './context.js';
 import { checkConcurrency, checkPositiveInteger } from './flags.js';
 
@@ -22,7 +22,9 @@ export async function drainQueueFromConfig(
   if (!ctx.queue) requireSettings(ctx.config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]); // before anything is opened
   return withScope(ctx, async (scope) => {
     // the database's connection is under way while the SQS client and the sandbox load
-    const [deps, queue] = await Promise.all([scope.submissionDeps(), ctx.queue ?? scope.queue()]);
+    const [deps, queue, { drainSubmissions }] = await Promise.all([
+      scope.submissionDeps(), ctx.queue ?? scope.queue(), import('../submissions/drain.js'),
+    ]);
     ctx.log.info({ queue: queue.url, storage: deps.storage.location, concurrency: args.concurrency }, 'draining');
     return drainSubmissions({
       queue,

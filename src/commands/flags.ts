@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { pitIdProblem } from '../pits/load.js';
+import { pitIdProblem } from '../ids.js';
 import { SANDBOX_POOL_SIZE } from '../sandbox/types.js';
 
 /** Checks shared by several commands' yargs `.check()`: each throws the message yargs prints (exit 2). */

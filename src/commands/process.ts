@@ -4,11 +4,9 @@ import type { CommandModule } from 'yargs';
 import type { Config } from '../config.js';
 import { EXIT, RunnerError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { gradeSubmission, type Graded } from '../grading/pipeline.js';
-import { loadPit } from '../pits/load.js';
+import type { Graded } from '../grading/pipeline.js';
 import type { Sandbox } from '../sandbox/index.js';
 import type { SubmissionOutcome } from '../submissions/run.js';
-import { parseMessage } from '../submissions/message.js';
 import { isUuid } from '../ids.js';
 import type { PitConfig } from '../grading/types.js';
 import { formatResult, FORMATS, type Format } from '../report/formats.js';
@@ -31,6 +29,8 @@ interface ProcessArgs {
 /** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
 export async function processLocal(args: { zip: string; pit: string; out?: string; format?: Format }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox?: Sandbox }): Promise<Graded & { pit: PitConfig }> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
+  // loaded here, not with the command: a stored submission's run connects to its database first
+  const [{ loadPit }, { gradeSubmission }] = await Promise.all([import('../pits/load.js'), import('../grading/pipeline.js')]);
   const pit = await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
     throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
   });
@@ -47,7 +47,8 @@ export async function processLocal(args: { zip: string; pit: string; out?: strin
   return { ...graded, pit };
 }
 
-function parseOrUsage(body: string) {
+async function parseOrUsage(body: string) {
+  const { parseMessage } = await import('../submissions/message.js');
   try {
     return parseMessage(body);
   } catch (err) {
@@ -84,7 +85,7 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
   handler: handler<ProcessArgs>(async (args, ctx) => {
     const config = ctx.config({ ...(args.pitsDir ? { pitsDir: args.pitsDir } : {}) });
     // a malformed body is a usage error: refused before anything is opened
-    const message = args.message === undefined ? undefined : parseOrUsage(args.message);
+    const message = args.message === undefined ? undefined : await parseOrUsage(args.message);
     return ctx.scope(config, async (scope) => {
       if (args.zip !== undefined) {
         const format = args.format ?? (args.json ? 'json' : undefined);

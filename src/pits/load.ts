@@ -2,13 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { RunnerError } from '../errors.js';
+import { pitIdProblem } from '../ids.js';
 import { displayPath, isInside } from '../paths.js';
 import type { PitConfig } from '../grading/types.js';
 import type { SandboxLimits } from '../sandbox/types.js';
 import { junitTestCommand } from './junit.js';
 import { COORDINATES } from './maven-deps.js';
-
-export const PIT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 export const DEFAULT_REPORTS: Record<string, string> = {
   junit: 'test-reports/*.xml',
@@ -90,12 +89,6 @@ export type PitFile = z.input<typeof pitFileSchema>;
 
 export function defaultLimits(maxTimeoutMs: number): SandboxLimits {
   return { processes: 512, memoryMb: 1024, fileSizeMb: 256, openFiles: 1024, cpuSeconds: Math.ceil(maxTimeoutMs / 1000) * 2 };
-}
-
-/** Why `pitId` is not a PIT id (an identifier, never a path), or undefined when it is one. The one wording for every check. */
-export function pitIdProblem(pitId: string): string | undefined {
-  if (PIT_ID_PATTERN.test(pitId)) return undefined;
-  return `${JSON.stringify(pitId)} is not a PIT id: lowercase letters, digits, '.', '_' or '-', at most 100, starting with a letter or digit`;
 }
 
 /** Throws INVALID_PIT unless `pitId` is a PIT id. */

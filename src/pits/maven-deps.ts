@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import { exists } from '../paths.js';
 
 /**
@@ -17,12 +17,18 @@ export const COORDINATES = /^([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+):([A-Za-z0-9_.+-
 export interface Dependency { groupId: string; artifactId: string; version?: string; scope?: string; optional?: boolean }
 
 const MAX_ARTIFACTS = 100;
-const parser = new XMLParser({ parseTagValue: false, isArray: (tag) => tag === 'dependency' });
+// Loaded on first use, like grading/reports.ts: every command loads PITs, few read a pom.
+let pomParser: InstanceType<typeof import('fast-xml-parser').XMLParser> | undefined;
+function parser() {
+  if (pomParser) return pomParser;
+  const { XMLParser } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  return (pomParser = new XMLParser({ parseTagValue: false, isArray: (tag) => tag === 'dependency' }));
+}
 
 /** The dependencies a pom declares itself (not those in dependencyManagement). */
 export function pomDependencies(xml: string): Dependency[] {
   if (/<!DOCTYPE/i.test(xml)) throw new Error('a DOCTYPE is not allowed in a pom');
-  const project = (parser.parse(xml) as { project?: { dependencies?: { dependency?: Record<string, unknown>[] } } }).project;
+  const project = (parser().parse(xml) as { project?: { dependencies?: { dependency?: Record<string, unknown>[] } } }).project;
   return (project?.dependencies?.dependency ?? []).map((d) => ({
     groupId: String(d.groupId ?? '').trim(),
     artifactId: String(d.artifactId ?? '').trim(),

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { usageError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { pitIdProblem } from './load.js';
+import { pitIdProblem } from '../ids.js';
 import { answerWarnings, configPath, defaultAnswers, pitExists, type NewPitAnswers } from './new.js';
 import { LANGUAGE_BUILD_TOOL } from './skeleton.js';
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { pitIdProblem } from '../pits/load.js';
+import { pitIdProblem } from '../ids.js';
 import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from './run.js';
 import type { ResultsStore } from '../ports.js';
 
