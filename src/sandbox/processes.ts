@@ -11,15 +11,7 @@ export function processesOf(uid: number): number[] {
 
 /** Live processes whose real uid passes `wanted`, in one pass over /proc (not one per uid). */
 export function processesOfAny(wanted: (uid: number) => boolean): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const status = readStatus(name);
-    const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-    const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    if (realUid !== undefined && wanted(Number(realUid)) && state !== 'Z' && state !== 'X') pids.push(Number(name));
-  }
-  return pids;
+  return statusesOf(wanted).map(({ pid }) => pid);
 }
 
 /**
@@ -28,8 +20,21 @@ export function processesOfAny(wanted: (uid: number) => boolean): number[] {
  */
 export function memoryOf(uid: number): number {
   let kib = 0;
-  for (const pid of processesOf(uid)) kib += Number(/^RssAnon:\s+(\d+)/m.exec(readStatus(String(pid)))?.[1] ?? 0);
+  for (const { status } of statusesOf((owner) => owner === uid)) kib += Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0);
   return kib * 1024;
+}
+
+/** The /proc status of every live process whose real uid passes `wanted`, each file read once. */
+function statusesOf(wanted: (uid: number) => boolean): Array<{ pid: number; status: string }> {
+  const found: Array<{ pid: number; status: string }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const status = readStatus(name);
+    const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const state = /^State:\s+(\S)/m.exec(status)?.[1];
+    if (realUid !== undefined && wanted(Number(realUid)) && state !== 'Z' && state !== 'X') found.push({ pid: Number(name), status });
+  }
+  return found;
 }
 
 /**
