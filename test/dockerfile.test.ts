@@ -127,6 +127,7 @@ dockerfile('.dockerignore keeps secrets, dependencies and build output out of th
 dockerfile('the image scripts pass shellcheck', () => {
   const scripts = ['build-image.sh', 'smoke-image.sh', 'image-env.sh', 'image-standin-base.sh', 'image-pin-base.sh']
     .map((name) => `scripts/${name}`)
+    .concat('bench/image.sh')
     .filter((file) => existsSync(new URL(file, root)));
   const check = spawnSync('shellcheck', ['-x', ...scripts], { cwd: root, encoding: 'utf8' });
   if (check.error) return console.warn('shellcheck not installed; skipped');
