@@ -87,8 +87,10 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
       return { value: createSandbox(sandboxOptions(config), log) };
     }),
     submissionDeps: once('submission deps', async () => {
-      // the database first: its connection is the slowest to establish, and proceeds while the rest loads
-      const [store, storage, sandbox] = await Promise.all([scope.submissions(), scope.storage(), scope.sandbox()]);
+      // The database first: a runner that cannot record a grade prepares no grader (no leftovers
+      // sweep, no sandbox probe) and says so at once.
+      const store = await scope.submissions();
+      const [storage, sandbox] = await Promise.all([scope.storage(), scope.sandbox()]);
       const database = await scope.database();
       log.info({ database: database.url, storage: storage.location }, 'connected');
       return { value: { config, log, storage, store, sandbox, signal: base.signal } };

@@ -21,7 +21,7 @@ export async function drainQueueFromConfig(
 ): Promise<Drained> {
   if (!ctx.queue) requireSettings(ctx.config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]); // before anything is opened
   return withScope(ctx, async (scope) => {
-    // the database's connection is under way while the SQS client and the sandbox load
+    await scope.submissions(); // the database first, as in submissionDeps: nothing else loads before it answers
     const [deps, queue, { drainSubmissions }] = await Promise.all([
       scope.submissionDeps(), ctx.queue ?? scope.queue(), import('../submissions/drain.js'),
     ]);

@@ -95,9 +95,8 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
           : formatResult(graded.result, format ?? 'json', graded.pit.weights));
         return EXIT.OK;
       }
-      const [deps, { runSubmission }, { processMessage }] = await Promise.all([
-        scope.submissionDeps(), import('../submissions/run.js'), import('../submissions/message.js'),
-      ]);
+      const deps = await scope.submissionDeps(); // the database first (see runtime.ts)
+      const [{ runSubmission }, { processMessage }] = await Promise.all([import('../submissions/run.js'), import('../submissions/message.js')]);
       const outcome = message
         ? await processMessage(message, deps)
         : await runSubmission(args.submissionId!, deps, { force: args.force });
