@@ -6,7 +6,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import javax.tools.FileObject;
 import javax.tools.ForwardingJavaFileManager;
 import javax.tools.JavaCompiler;
@@ -41,7 +43,8 @@ final class Compiler {
         try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8)) {
             files.setLocationFromPaths(StandardLocation.CLASS_OUTPUT, List.of(mainClasses));
             files.setLocationFromPaths(StandardLocation.CLASS_PATH, classpath);
-            List<String> testUris = tests.stream().map(p -> p.toAbsolutePath().normalize().toUri().toString()).toList();
+            Set<String> testUris = new HashSet<>();
+            for (Path test : tests) testUris.add(test.toAbsolutePath().normalize().toUri().toString());
             JavaFileManager routed = new ForwardingJavaFileManager<>(files) {
                 @Override
                 public JavaFileObject getJavaFileForOutput(Location location, String className, JavaFileObject.Kind kind, FileObject sibling) throws IOException {

@@ -186,7 +186,9 @@ final class JarClassPath extends ForwardingJavaFileManager<JavaFileManager> {
                 String simple = name.substring(slash + 1, name.length() - ".class".length());
                 // What javac's class finder would skip anyway (module-info, names that are no identifiers).
                 if (!SourceVersion.isIdentifier(simple) && !simple.equals("package-info")) continue;
-                jar.packages.computeIfAbsent(dir, d -> new ArrayList<>()).add(name);
+                List<String> inDir = jar.packages.get(dir);
+                if (inDir == null) jar.packages.put(dir, inDir = new ArrayList<>());
+                inDir.add(name);
             }
             return jar;
         }

@@ -28,6 +28,10 @@ final class TestRun {
     /** Set by the runner (JAVA_TOOL_OPTIONS) from the PIT's testTimeoutMs; read before any submitted code runs. */
     static final String DEFAULT_TIMEOUT = "junit.jupiter.execution.timeout.default";
 
+    /** The JDK's own StAX writer for the reports, named so the factory lookup scans no class path for another. */
+    private static final String XML_OUTPUT_FACTORY = "javax.xml.stream.XMLOutputFactory";
+    private static final String JDK_XML_OUTPUT_FACTORY = "com.sun.xml.internal.stream.XMLOutputFactoryImpl";
+
     private final Path reports;
 
     TestRun(Path reports) {
@@ -52,6 +56,7 @@ final class TestRun {
         String timeout = System.getProperty(DEFAULT_TIMEOUT);
         if (timeout != null) builder.configurationParameter(DEFAULT_TIMEOUT, timeout);
         LauncherDiscoveryRequest request = builder.build();
+        System.setProperty(XML_OUTPUT_FACTORY, JDK_XML_OUTPUT_FACTORY);
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         PrintWriter out = new PrintWriter(System.out, true);
         Thread thread = Thread.currentThread();
