@@ -16,6 +16,12 @@ final class Directories {
 
     /** Deletes {@code dir} (a link is removed, not followed) and creates it empty. */
     static void recreate(Path dir) throws IOException {
+        delete(dir);
+        Files.createDirectories(dir);
+    }
+
+    /** Deletes {@code dir} and what it holds, if it exists; a link is removed, not followed. */
+    static void delete(Path dir) throws IOException {
         if (Files.isSymbolicLink(dir)) Files.delete(dir);
         else if (Files.exists(dir)) {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
@@ -29,7 +35,6 @@ final class Directories {
                 }
             });
         }
-        Files.createDirectories(dir);
     }
 
     /** The regular *.java files under the given folders, sorted; missing folders have none. */

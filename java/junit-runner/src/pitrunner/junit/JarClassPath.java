@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,7 +19,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import javax.lang.model.SourceVersion;
 import javax.lang.model.element.Modifier;
 import javax.lang.model.element.NestingKind;
 import javax.tools.FileObject;
@@ -132,11 +131,8 @@ final class JarClassPath extends ForwardingJavaFileManager<JavaFileManager> {
         if (location != StandardLocation.CLASS_PATH) return super.getJavaFileForInput(location, className, kind);
         if (kind != JavaFileObject.Kind.CLASS) return null;
         String name = className.replace('.', '/') + ".class";
-        int slash = name.lastIndexOf('/');
-        String dir = slash < 0 ? "" : name.substring(0, slash);
         for (Jar jar : jars) {
-            List<String> names = jar.packages.get(dir);
-            if (names != null && names.contains(name)) return new Entry(jar, name);
+            if (jar.has(name)) return new Entry(jar, name);
         }
         return null;
     }
@@ -159,16 +155,36 @@ final class JarClassPath extends ForwardingJavaFileManager<JavaFileManager> {
             this.file = file;
         }
 
+        /** Every class file, whatever its name: javac's class finder itself skips names that are no identifiers (module-info). */
+        void add(String name) {
+            String dir = folder(name);
+            List<String> inDir = packages.get(dir);
+            if (inDir == null) packages.put(dir, inDir = new ArrayList<>());
+            inDir.add(name);
+        }
+
+        boolean has(String name) {
+            List<String> inDir = packages.get(folder(name));
+            return inDir != null && inDir.contains(name);
+        }
+
+        private static String folder(String name) {
+            int slash = name.lastIndexOf('/');
+            return slash < 0 ? "" : name.substring(0, slash);
+        }
+
         static Jar open(Path path) throws IOException {
             Jar jar = new Jar(path, new JarFile(path.toFile(), false, ZipFile.OPEN_READ, RELEASE));
             boolean versioned = jar.file.isMultiRelease();
-            Set<String> names = new LinkedHashSet<>();
+            Set<String> versionedOnly = new HashSet<>();  // base names of META-INF/versions/N/ entries, N <= release
             for (Enumeration<JarEntry> entries = jar.file.entries(); entries.hasMoreElements(); ) {
                 String name = entries.nextElement().getName();
-                if (name.endsWith(".java")) jar.hasSources = true;
-                if (!name.endsWith(".class")) continue;
-                if (name.startsWith(VERSIONS)) {
-                    if (!versioned) continue;
+                if (!name.endsWith(".class")) {
+                    if (name.endsWith(".java")) jar.hasSources = true;
+                    continue;
+                }
+                if (name.startsWith("META-INF/")) {
+                    if (!versioned || !name.startsWith(VERSIONS)) continue;
                     int slash = name.indexOf('/', VERSIONS.length());
                     if (slash < 0) continue;
                     try {
@@ -176,19 +192,14 @@ final class JarClassPath extends ForwardingJavaFileManager<JavaFileManager> {
                     } catch (NumberFormatException e) {
                         continue;
                     }
-                    name = name.substring(slash + 1);
+                    versionedOnly.add(name.substring(slash + 1));
+                    continue;
                 }
-                names.add(name);
+                jar.add(name);
             }
-            for (String name : names) {
-                int slash = name.lastIndexOf('/');
-                String dir = slash < 0 ? "" : name.substring(0, slash);
-                String simple = name.substring(slash + 1, name.length() - ".class".length());
-                // What javac's class finder would skip anyway (module-info, names that are no identifiers).
-                if (!SourceVersion.isIdentifier(simple) && !simple.equals("package-info")) continue;
-                List<String> inDir = jar.packages.get(dir);
-                if (inDir == null) jar.packages.put(dir, inDir = new ArrayList<>());
-                inDir.add(name);
+            // A versioned entry and its base entry are one class: listed once, read at this release.
+            for (String name : versionedOnly) {
+                if (!jar.has(name)) jar.add(name);
             }
             return jar;
         }

@@ -40,14 +40,7 @@ final class TestRun {
 
     /** Runs every test class under {@code testClasses}, loaded by {@code loader}; true when none failed. */
     boolean run(Path testClasses, ClassLoader loader) {
-        Launcher launcher = LauncherFactory.create(LauncherConfig.builder()
-            .enableTestEngineAutoRegistration(false)
-            .enableLauncherSessionListenerAutoRegistration(false)
-            .enableLauncherDiscoveryListenerAutoRegistration(false)
-            .enablePostDiscoveryFilterAutoRegistration(false)
-            .enableTestExecutionListenerAutoRegistration(false)
-            .addTestEngines(new JupiterTestEngine(), new VintageTestEngine())
-            .build());
+        Launcher launcher = newLauncher();
         LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
             .selectors(selectClasspathRoots(Set.of(testClasses)))
             .filters(includeClassNamePatterns(SUREFIRE_INCLUDES))
@@ -56,7 +49,6 @@ final class TestRun {
         String timeout = System.getProperty(DEFAULT_TIMEOUT);
         if (timeout != null) builder.configurationParameter(DEFAULT_TIMEOUT, timeout);
         LauncherDiscoveryRequest request = builder.build();
-        System.setProperty(XML_OUTPUT_FACTORY, JDK_XML_OUTPUT_FACTORY);
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         PrintWriter out = new PrintWriter(System.out, true);
         Thread thread = Thread.currentThread();
@@ -73,5 +65,18 @@ final class TestRun {
             result.getTotalFailureCount(), result.getTestsSkippedCount() + result.getTestsAbortedCount());
         out.flush();
         return result.getTotalFailureCount() == 0;
+    }
+
+    /** A launcher with exactly our two engines and nothing registered from META-INF/services. */
+    static Launcher newLauncher() {
+        System.setProperty(XML_OUTPUT_FACTORY, JDK_XML_OUTPUT_FACTORY);
+        return LauncherFactory.create(LauncherConfig.builder()
+            .enableTestEngineAutoRegistration(false)
+            .enableLauncherSessionListenerAutoRegistration(false)
+            .enableLauncherDiscoveryListenerAutoRegistration(false)
+            .enablePostDiscoveryFilterAutoRegistration(false)
+            .enableTestExecutionListenerAutoRegistration(false)
+            .addTestEngines(new JupiterTestEngine(), new VintageTestEngine())
+            .build());
     }
 }
