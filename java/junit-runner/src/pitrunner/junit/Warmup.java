@@ -51,6 +51,9 @@ final class Warmup {
         Path reports = null;
         try {
             reports = Files.createTempDirectory("pit-junit-warmup");
+            // The JVM may exit before the warm-up ends (a compile error): the folder goes then (files first).
+            reports.toFile().deleteOnExit();
+            for (String engine : new String[] {"jupiter", "vintage"}) reports.resolve("TEST-junit-" + engine + ".xml").toFile().deleteOnExit();
             PrintWriter nowhere = new PrintWriter(Writer.nullWriter());
             TestRun.newLauncher().execute(request().selectors(selectClass(Sample.class)).enableImplicitConfigurationParameters(false).build(),
                 new ConsoleListener(nowhere), new SummaryGeneratingListener(), new LegacyXmlReportGeneratingListener(reports, nowhere));
