@@ -4,6 +4,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunnerError } from '../src/errors.js';
+import { execa } from 'execa';
 import { parseCommandLine } from '../src/sandbox/command-line.js';
 import { junitTestCommand, MAVEN_OFFLINE_REPO } from '../src/pits/junit.js';
 import { loadPit } from '../src/pits/load.js';
@@ -122,6 +123,47 @@ deps('a machine where the helper was never built is a configuration error, not a
   const err = await junitTestCommand('pit-junit', [], undefined, { buildDir: path.join(tmp, 'nowhere') }).then(() => undefined, (e: RunnerError) => e);
   assert.is(err?.code, 'CONFIG');
   assert.match(err?.message ?? '', /scripts\/setup\.sh/);
+});
+
+/** A library compiled into `dir` and, given `jar`, packed into it (with a manifest Class-Path when given). */
+async function library(dir: string, sources: Record<string, string>, jar?: string, manifestClassPath?: string): Promise<void> {
+  const src = `${dir}-src`;
+  for (const [file, text] of Object.entries(sources)) {
+    await mkdir(path.dirname(path.join(src, file)), { recursive: true });
+    await writeFile(path.join(src, file), text);
+  }
+  await execa('javac', ['-d', dir, ...Object.keys(sources).map((f) => path.join(src, f))]);
+  if (!jar) return;
+  const manifest = path.join(tmp, `${path.basename(jar)}.mf`);
+  await writeFile(manifest, manifestClassPath ? `Class-Path: ${manifestClassPath}\n` : '');
+  await execa('jar', ['--create', '--file', jar, '--manifest', manifest, '-C', dir, '.']);
+}
+
+deps('the helper compiles against the class path as javac expands it: a jar\'s manifest Class-Path, or a folder', async () => {
+  const libs = path.join(tmp, 'libs');
+  await library(path.join(libs, 'b'), { 'lib/B.java': 'package lib; public class B { public static int two() { return 2; } }' }, path.join(libs, 'b.jar'));
+  await library(path.join(libs, 'a'), { 'lib/A.java': 'package lib; public class A { public static int one() { return 1; } }' }, path.join(libs, 'a.jar'), 'b.jar');
+  const project = path.join(tmp, 'classpath-project');
+  await mkdir(path.join(project, 'src/test/java'), { recursive: true });
+  await writeFile(path.join(project, 'src/test/java/LibTest.java'), `import static org.junit.jupiter.api.Assertions.assertEquals;
+class LibTest {
+    @org.junit.jupiter.api.Test void one() { assertEquals(1, lib.A.one()); }
+    @org.junit.jupiter.api.Test void two() { assertEquals(2, lib.B.two()); }
+}
+`);
+  const command = await junitTestCommand('pit-junit', [], undefined);
+  // b.jar only through a.jar's manifest, as javac and the JVM both read it
+  const viaManifest = await execa('sh', ['-c', `${command} --classpath ${path.join(libs, 'a.jar')}`], { cwd: project, reject: false });
+  assert.is(viaManifest.exitCode, 0, `${viaManifest.stdout}${viaManifest.stderr}`);
+  assert.match(viaManifest.stdout, '2 tests: 2 passed');
+  // a folder on the class path: javac reads it itself
+  const viaFolders = await execa('sh', ['-c', `${command} --classpath ${path.join(libs, 'a')}:${path.join(libs, 'b')}`], { cwd: project, reject: false });
+  assert.is(viaFolders.exitCode, 0, `${viaFolders.stdout}${viaFolders.stderr}`);
+  assert.match(viaFolders.stdout, '2 tests: 2 passed');
+  // and a class the class path does not hold is javac's own message
+  const without = await execa('sh', ['-c', `${command} --classpath ${path.join(libs, 'b.jar')}`], { cwd: project, reject: false });
+  assert.is(without.exitCode, 2);
+  assert.match(without.stderr, /LibTest\.java:3: error: (cannot find symbol|package lib does not exist)/);
 });
 
 deps.run();

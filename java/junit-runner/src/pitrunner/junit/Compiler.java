@@ -6,8 +6,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Set;
 import javax.tools.FileObject;
 import javax.tools.ForwardingJavaFileManager;
 import javax.tools.JavaCompiler;
@@ -36,13 +37,14 @@ final class Compiler {
         sources.addAll(tests);
         if (sources.isEmpty()) return true;
         List<String> flags = List.of(
-            "-classpath", classpath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator)),
             "-encoding", "UTF-8",
             "-proc:none",                 // no annotation processor runs at compile time
             "-Xmaxerrs", "50");
         try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8)) {
             files.setLocationFromPaths(StandardLocation.CLASS_OUTPUT, List.of(mainClasses));
-            List<String> testUris = tests.stream().map(p -> p.toAbsolutePath().normalize().toUri().toString()).toList();
+            files.setLocationFromPaths(StandardLocation.CLASS_PATH, classpath);
+            Set<String> testUris = new HashSet<>();
+            for (Path test : tests) testUris.add(test.toAbsolutePath().normalize().toUri().toString());
             JavaFileManager routed = new ForwardingJavaFileManager<>(files) {
                 @Override
                 public JavaFileObject getJavaFileForOutput(Location location, String className, JavaFileObject.Kind kind, FileObject sibling) throws IOException {
@@ -51,9 +53,11 @@ final class Compiler {
                     return files.getJavaFileObjects(target).iterator().next();
                 }
             };
-            boolean ok = javac.getTask(out, routed, null, flags, null, files.getJavaFileObjectsFromPaths(sources)).call();
-            out.flush();
-            return ok;
+            try (JavaFileManager read = JarClassPath.over(routed, files)) {
+                boolean ok = javac.getTask(out, read, null, flags, null, files.getJavaFileObjectsFromPaths(sources)).call();
+                out.flush();
+                return ok;
+            }
         }
     }
 

@@ -1,7 +1,6 @@
 package pitrunner.junit;
 
 import java.io.PrintWriter;
-import java.util.Arrays;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -26,17 +25,20 @@ final class ConsoleListener implements TestExecutionListener {
         boolean failed = result.getStatus() != TestExecutionResult.Status.SUCCESSFUL;
         if (!test.isTest() && !failed) return;
         out.printf("%s %s%n", label(result.getStatus()), name(test));
-        result.getThrowable().ifPresent(this::describe);
+        if (result.getThrowable().isPresent()) describe(result.getThrowable().get());
         out.flush();
     }
 
     private void describe(Throwable thrown) {
         out.printf("    %s%n", thrown);
-        Arrays.stream(thrown.getStackTrace())
-            .filter(frame -> !frame.getClassName().startsWith("org.junit.") && !frame.getClassName().startsWith("java.")
-                && !frame.getClassName().startsWith("jdk.") && !frame.getClassName().startsWith("pitrunner."))
-            .limit(MAX_FRAMES)
-            .forEach(frame -> out.printf("      at %s%n", frame));
+        int shown = 0;
+        for (StackTraceElement frame : thrown.getStackTrace()) {
+            if (shown == MAX_FRAMES) break;
+            String type = frame.getClassName();
+            if (type.startsWith("org.junit.") || type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("pitrunner.")) continue;
+            out.printf("      at %s%n", frame);
+            shown++;
+        }
     }
 
     private static String label(TestExecutionResult.Status status) {
@@ -48,9 +50,7 @@ final class ConsoleListener implements TestExecutionListener {
     }
 
     private static String name(TestIdentifier test) {
-        return test.getSource()
-            .filter(MethodSource.class::isInstance)
-            .map(source -> ((MethodSource) source).getClassName() + "#" + ((MethodSource) source).getMethodName())
-            .orElse(test.getDisplayName());
+        if (test.getSource().orElse(null) instanceof MethodSource method) return method.getClassName() + "#" + method.getMethodName();
+        return test.getDisplayName();
     }
 }

@@ -3,13 +3,12 @@ package pitrunner.junit;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** File helpers that never follow a symbolic link: a submission may ship links anywhere. */
 final class Directories {
@@ -17,6 +16,12 @@ final class Directories {
 
     /** Deletes {@code dir} (a link is removed, not followed) and creates it empty. */
     static void recreate(Path dir) throws IOException {
+        delete(dir);
+        Files.createDirectories(dir);
+    }
+
+    /** Deletes {@code dir} and what it holds, if it exists; a link is removed, not followed. */
+    static void delete(Path dir) throws IOException {
         if (Files.isSymbolicLink(dir)) Files.delete(dir);
         else if (Files.exists(dir)) {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
@@ -30,7 +35,6 @@ final class Directories {
                 }
             });
         }
-        Files.createDirectories(dir);
     }
 
     /** The regular *.java files under the given folders, sorted; missing folders have none. */
@@ -38,9 +42,16 @@ final class Directories {
         List<Path> found = new ArrayList<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) continue;
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.filter(f -> f.toString().endsWith(".java") && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().forEach(found::add);
-            }
+            List<Path> here = new ArrayList<>();
+            // Links are not followed: a link's own attributes say it is no regular file.
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (attrs.isRegularFile() && file.toString().endsWith(".java")) here.add(file);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+            Collections.sort(here);
+            found.addAll(here);
         }
         return found;
     }

@@ -22,7 +22,7 @@ final class SolutionLoader {
         List<URL> urls = new ArrayList<>();
         for (Path entry : compiledDirs) urls.add(url(entry));
         for (Path entry : dependencies) urls.add(url(entry));
-        return new URLClassLoader("solution", urls.toArray(URL[]::new), Main.class.getClassLoader());
+        return new URLClassLoader("solution", urls.toArray(new URL[0]), Main.class.getClassLoader());
     }
 
     private static URL url(Path entry) {

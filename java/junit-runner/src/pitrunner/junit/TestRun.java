@@ -28,6 +28,10 @@ final class TestRun {
     /** Set by the runner (JAVA_TOOL_OPTIONS) from the PIT's testTimeoutMs; read before any submitted code runs. */
     static final String DEFAULT_TIMEOUT = "junit.jupiter.execution.timeout.default";
 
+    /** The JDK's own StAX writer for the reports, named so the factory lookup scans no class path for another. */
+    private static final String XML_OUTPUT_FACTORY = "javax.xml.stream.XMLOutputFactory";
+    private static final String JDK_XML_OUTPUT_FACTORY = "com.sun.xml.internal.stream.XMLOutputFactoryImpl";
+
     private final Path reports;
 
     TestRun(Path reports) {
@@ -36,14 +40,7 @@ final class TestRun {
 
     /** Runs every test class under {@code testClasses}, loaded by {@code loader}; true when none failed. */
     boolean run(Path testClasses, ClassLoader loader) {
-        Launcher launcher = LauncherFactory.create(LauncherConfig.builder()
-            .enableTestEngineAutoRegistration(false)
-            .enableLauncherSessionListenerAutoRegistration(false)
-            .enableLauncherDiscoveryListenerAutoRegistration(false)
-            .enablePostDiscoveryFilterAutoRegistration(false)
-            .enableTestExecutionListenerAutoRegistration(false)
-            .addTestEngines(new JupiterTestEngine(), new VintageTestEngine())
-            .build());
+        Launcher launcher = newLauncher();
         LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
             .selectors(selectClasspathRoots(Set.of(testClasses)))
             .filters(includeClassNamePatterns(SUREFIRE_INCLUDES))
@@ -68,5 +65,18 @@ final class TestRun {
             result.getTotalFailureCount(), result.getTestsSkippedCount() + result.getTestsAbortedCount());
         out.flush();
         return result.getTotalFailureCount() == 0;
+    }
+
+    /** A launcher with exactly our two engines and nothing registered from META-INF/services. */
+    static Launcher newLauncher() {
+        System.setProperty(XML_OUTPUT_FACTORY, JDK_XML_OUTPUT_FACTORY);
+        return LauncherFactory.create(LauncherConfig.builder()
+            .enableTestEngineAutoRegistration(false)
+            .enableLauncherSessionListenerAutoRegistration(false)
+            .enableLauncherDiscoveryListenerAutoRegistration(false)
+            .enablePostDiscoveryFilterAutoRegistration(false)
+            .enableTestExecutionListenerAutoRegistration(false)
+            .addTestEngines(new JupiterTestEngine(), new VintageTestEngine())
+            .build());
     }
 }
