@@ -237,7 +237,9 @@ drain('--max-seconds is a hard budget: work still running after its grace is rel
   deliveries([message('endless')]);
   let sawAbort = false;
   const { summary, reason, error } = await drainSubmissions({
-    queue, deps, maxSeconds: 1, budgetGraceMs: 50, waitSeconds: 0,
+    // 2 s, not 1: the consumer receives nothing once less than a second of its budget is left, which a
+    // busy machine would reach before the first receive
+    queue, deps, maxSeconds: 2, budgetGraceMs: 50, waitSeconds: 0,
     work: async (_text, d) => {
       await new Promise((resolve) => d.signal!.addEventListener('abort', resolve));
       sawAbort = true;
