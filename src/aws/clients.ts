@@ -1,8 +1,8 @@
 import { defaultConfig, type Config } from '../config.js';
 
-// What every AWS client shares. Each client is made by the adapter that uses it (sqs-queue.ts, secrets.ts,
-// dispatch.ts for ECS, logs.ts, storage/s3.ts), next to its SDK package: each package costs 100–300 ms to load, and a
-// command loads only the adapters it uses.
+// What every AWS client shares. Each client is made by the adapter that uses it (sqs-queue.ts,
+// secrets.ts, dispatch.ts for ECS, logs.ts, storage/s3.ts), next to its SDK package: each package
+// costs 100–300 ms to load, and a command loads only the adapters it uses.
 
 /** What a client needs from the config; the timeouts fall back to the config's defaults. */
 export type ClientConfig = Pick<Config, 'region'> & Partial<Pick<Config, 'aws'>>;

@@ -13,7 +13,6 @@ export function createSqsClient(config: ClientConfig, options: ClientOptions = {
   return new SQSClient(clientSettings(config, options, LONG_POLL_ALLOWANCE_MS));
 }
 
-
 /** The Queue over SQS: long polls, receive counts, batches of ten. */
 export function createSqsQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): Queue {
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
