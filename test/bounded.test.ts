@@ -27,6 +27,7 @@ import { createFileStorage } from '../src/storage/file.js';
 import { createS3Storage } from '../src/storage/s3.js';
 import { runSubmission } from '../src/submissions/run.js';
 import { rejection } from './helpers/assert.js';
+import { sandboxFor } from './helpers/sandbox.js';
 import { runCli } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { orHang, stallingServer, type StallingServer } from './helpers/stall.js';
@@ -183,7 +184,7 @@ bounded('a submission still fetching at its deadline is released to PENDING, and
   // calls that would wait a minute: the deadline (1 s time limit + 1 s grace) comes first
   const config = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_TIMEOUT_MS: '1000', RUNNER_SUBMISSION_GRACE_MS: '1000' });
   const storage = s3Storage(stall.port, { region: 'us-east-1', aws: { connectTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
-  const error = await orHang(rejection(runSubmission(id, { config, log: silentLogger, store: createSubmissions(db.sql), storage })), 30_000, 'runSubmission');
+  const error = await orHang(rejection(runSubmission(id, { config, log: silentLogger, store: createSubmissions(db.sql), storage, sandbox: sandboxFor(config) })), 30_000, 'runSubmission');
   assert.is(error.code, 'TRANSIENT');
   assert.match(error.message, 'deadline of 2 s');
   assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
@@ -199,7 +200,8 @@ bounded('drain-queue with S3 silent: the row goes back to PENDING and the messag
   sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: body, Attributes: { ApproximateReceiveCount: '1' } }] }).resolves({ Messages: [] });
   sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
   sqsMock.on(DeleteMessageCommand).resolves({});
-  const deps = { config: loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'drain-work'), RUNNER_POLL_INTERVAL_MS: '0' }), log: silentLogger, store, storage: s3Storage(stall.port) };
+  const drainConfig = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'drain-work'), RUNNER_POLL_INTERVAL_MS: '0' });
+  const deps = { config: drainConfig, log: silentLogger, store, storage: s3Storage(stall.port), sandbox: sandboxFor(drainConfig) };
   const started = Date.now();
   const { summary, reason } = await orHang(drainSubmissions({ queue, deps, waitSeconds: 0, maxSeconds: 20 }), 30_000, 'drain');
   assert.ok(Date.now() - started < 20_000, 'within --max-seconds');
@@ -235,7 +237,7 @@ lease('a duplicate delivery while the first copy grades ends busy: one attempt, 
   const store = createSubmissions(leaseDb.sql);
   await store.insert({ id, pitId: 'shell-slow', fileKey: `${id}.zip` });
   const config = loadConfig({ PITS_DIR: path.join(dir, 'pits'), RUNNER_WORK_DIR: path.join(dir, 'work') });
-  const deps = { config, log: silentLogger, store, storage: createFileStorage(path.join(dir, 'storage')) };
+  const deps = { config, log: silentLogger, store, storage: createFileStorage(path.join(dir, 'storage')), sandbox: sandboxFor(config) };
   const outcomes = await Promise.all([runSubmission(id, deps), runSubmission(id, deps)]);
   assert.equal(outcomes.map((o) => o.kind).sort(), ['busy', 'graded']);
   const [stored] = await leaseDb.sql`select status, attempt, heartbeat_at from submissions where id = ${id}`;

@@ -30,6 +30,8 @@ import { repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { localS3, type LocalS3 } from './helpers/s3.js';
 import { zipDirectory } from './helpers/zip.js';
+import type { Sandbox } from '../src/sandbox/index.js';
+import { sandboxFor } from './helpers/sandbox.js';
 
 const drain = suite('drain');
 const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -40,6 +42,7 @@ const deps: SubmissionDeps = {
   log: silentLogger,
   store: {} as ResultsStore,
   storage: {} as SubmissionStorage,
+  sandbox: {} as Sandbox, // the work is stubbed: nothing runs
 };
 const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true };
 
@@ -291,8 +294,10 @@ real.before(async () => {
   await zipDirectory(path.join(repoRoot, 'examples', pitId, 'correct'), zip);
   const client = s3.client();
   await client.send(new PutObjectCommand({ Bucket: 'submissions', Key: 'in/correct.zip', Body: await readFile(zip) }));
+  const config = loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work') });
   realDeps = {
-    config: loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work') }),
+    config,
+    sandbox: sandboxFor(config),
     log: process.env.DRAIN_DEBUG ? createLogger('debug') : silentLogger,
     store: subs,
     storage: createS3Storage({ client, bucket: 'submissions' }),

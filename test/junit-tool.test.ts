@@ -12,6 +12,7 @@ import { validatePits } from '../src/pits/validate.js';
 import { verifyPit } from '../src/pits/verify.js';
 import { gradeById } from './helpers/grade.js';
 import { javaExercises, writeJavaExercises } from './helpers/java-exercises.js';
+import { sandboxFor } from './helpers/sandbox.js';
 
 // The junit build tool through the whole pipeline and the real sandbox: the same grades as Maven on
 // exercism-style exercises, compile errors, test output, and the sandbox's time and memory bounds.
@@ -118,7 +119,7 @@ junit('pit new proposes junit for Java, and what it writes validates and verifie
   assert.equal(report!.problems, []);
   const empty = path.join(tmp, 'empty-solution');
   await mkdir(empty, { recursive: true });
-  const verified = await verifyPit({ pitId: 'java-junit-new-v1', solution: empty, check: false }, { config: config(), log: silentLogger, grade: gradeSubmission });
+  const verified = await verifyPit({ pitId: 'java-junit-new-v1', solution: empty, check: false }, { config: config(), log: silentLogger, grade: gradeSubmission, sandbox: sandboxFor(config()) });
   assert.equal([verified.ok, verified.testIds], [true, ['ExampleTest#addsNumbers']], verified.problems.join('\n'));
 });
 

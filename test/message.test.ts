@@ -10,6 +10,7 @@ import { parseMessage, processMessageBody } from '../src/submissions/message.js'
 import type { GradeResult } from '../src/grading/types.js';
 import type { ResultsStore, SubmissionStorage } from '../src/ports.js';
 import { captureLog } from './helpers/capture-log.js';
+import type { Sandbox } from '../src/sandbox/index.js';
 
 const message = suite('message');
 const valid = { submissionId: randomUUID(), fileKey: 'submissions/u1/a.zip', userId: 'u1', pitId: 'java-maven-dummy-dev', createdAt: '2025-03-01T10:00:00.000Z' };
@@ -72,7 +73,7 @@ message('the stored row wins over the message, and the mismatch is logged', asyn
     putLog: async (id) => `logs/${id}/run.log`,
   };
   try {
-    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage });
+    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage, sandbox: {} as Sandbox });
     assert.is(outcome.kind, 'graded');
     assert.equal(downloaded, ['row/key.zip']);
     assert.is(published[0]?.pitId, 'row-pit');
@@ -99,7 +100,7 @@ message('a row naming an unknown PIT ends ERROR PIT_UNAVAILABLE with an operator
     putLog: async (id) => `logs/${id}/run.log`,
   };
   try {
-    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage });
+    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage, sandbox: {} as Sandbox });
     assert.is(outcome.kind, 'graded');
     assert.equal([published[0]?.status, published[0]?.outcome], ['ERROR', 'PIT_UNAVAILABLE']);
     assert.match(published[0]?.error?.message ?? '', "no PIT 'no-such-pit'");

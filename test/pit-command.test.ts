@@ -12,6 +12,7 @@ import { silentLogger as log } from '../src/log.js';
 import { loadPit } from '../src/pits/load.js';
 import { buildToolDefaults } from '../src/pits/skeleton.js';
 import { parseCommandLine } from '../src/sandbox/command-line.js';
+import { sandboxFor } from './helpers/sandbox.js';
 
 const pitCommand = suite('pit-command');
 let dir: string;
@@ -198,7 +199,7 @@ const config = () => loadConfig({
 }, { pitsDir });
 const verifyWith = (solutionDir: string, check = false) => {
   const output = sink();
-  return pitVerify({ id: 'py-pytest-calc-v1', solution: solutionDir, check }, { config: config(), log, output }).then((code) => ({ code, text: output.text() }));
+  return pitVerify({ id: 'py-pytest-calc-v1', solution: solutionDir, check }, { config: config(), log, output, sandbox: sandboxFor(config()) }).then((code) => ({ code, text: output.text() }));
 };
 
 verify('a solution below 100 fails listing the failing test and records nothing', async () => {

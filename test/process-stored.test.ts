@@ -15,6 +15,7 @@ import { rejection } from './helpers/assert.js';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 import { writeZip, zipDirectory } from './helpers/zip.js';
+import { sandboxFor } from './helpers/sandbox.js';
 
 // `process --submission-id` through the CLI: a real PostgreSQL row, a ZIP in file storage.
 const stored = suite('process --submission-id');
@@ -86,7 +87,8 @@ stored('a forced regrade that cannot finish keeps the earlier result instead of 
   assert.is((await runCli(['process', '--submission-id', id], { env })).exitCode, 0);
   const before = await row(id);
   const storage = { location: 'test://down', download: async () => { throw transientError('storage is down'); }, putLog: async () => 'x' };
-  const deps = { config: loadConfig(env), log: silentLogger, store: createSubmissions(db.sql), storage };
+  const config = loadConfig(env);
+  const deps = { config, log: silentLogger, store: createSubmissions(db.sql), storage, sandbox: sandboxFor(config) };
   const error = await rejection(runSubmission(id, deps, { force: true }));
   assert.is(error.code, 'TRANSIENT');
   const after = await row(id);

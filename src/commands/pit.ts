@@ -46,12 +46,12 @@ export async function pitValidate(ids: string[], deps: { pitsDir: string; timeou
 }
 
 /** `pit verify`: exit 0 when the reference solution scores 100 (and, with --check, matches expectedTests). */
-export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { config: Config; log: Logger; output: Writable; signal?: AbortSignal; grade?: GradeFn; sandbox?: Sandbox }): Promise<number> {
+export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { config: Config; log: Logger; output: Writable; signal?: AbortSignal; grade?: GradeFn; sandbox: Sandbox }): Promise<number> {
   // Loaded here: only verify needs the grading pipeline (and its sandbox).
   const grade = deps.grade ?? (await import('../grading/pipeline.js')).gradeSubmission;
   const verification = await verifyPit(
     { pitId: args.id, solution: args.solution, check: args.check },
-    { config: deps.config, log: deps.log, grade, ...(deps.signal && { signal: deps.signal }), ...(deps.sandbox && { sandbox: deps.sandbox }) },
+    { config: deps.config, log: deps.log, grade, sandbox: deps.sandbox, ...(deps.signal && { signal: deps.signal }) },
   );
   const { result } = verification;
   const out = (line: string) => deps.output.write(`${line}\n`);

@@ -27,7 +27,7 @@ interface ProcessArgs {
 }
 
 /** Local mode: grade a ZIP (or a folder) against a PIT; no database, no AWS. */
-export async function processLocal(args: { zip: string; pit: string; out?: string; format?: Format }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox?: Sandbox }): Promise<Graded & { pit: PitConfig }> {
+export async function processLocal(args: { zip: string; pit: string; out?: string; format?: Format }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox: Sandbox }): Promise<Graded & { pit: PitConfig }> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
   // loaded here, not with the command: a stored submission's run connects to its database first
   const [{ loadPit }, { gradeSubmission }] = await Promise.all([import('../pits/load.js'), import('../grading/pipeline.js')]);

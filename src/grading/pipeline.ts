@@ -8,7 +8,7 @@ import { markHidden } from './feedback.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
-import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult } from '../sandbox/index.js';
+import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
@@ -24,8 +24,8 @@ export interface GradeDeps {
   config: Config;
   log: Logger;
   signal?: AbortSignal;
-  /** The process's sandbox (the composition root's); one is made from the config when not given. */
-  sandbox?: Sandbox;
+  /** The process's one sandbox (the composition root's): every submission graded at once leases its uid from it. */
+  sandbox: Sandbox;
 }
 
 export interface Graded { result: GradeResult; log: Buffer }
@@ -63,7 +63,7 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
   // named after this process, so a later run can tell the leftovers of a dead one (sandbox/leftovers.ts)
   const workspace = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
-  const sandbox = deps.sandbox ?? createSandbox(sandboxOptions(config), log);
+  const { sandbox } = deps;
   try {
     let t = performance.now();
     const { projectRoot, taken, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);

@@ -12,7 +12,7 @@ import { loadPit, parsePitFile } from './load.js';
 /** The pipeline's entry point (`gradeSubmission`), passed in so tests can stand in for it. */
 export type GradeFn = (source: SubmissionSource, pit: PitConfig, deps: GradeDeps) => Promise<Graded>;
 
-export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signal?: AbortSignal; sandbox?: Sandbox }
+export interface VerifyDeps { config: Config; log: Logger; grade: GradeFn; signal?: AbortSignal; sandbox: Sandbox }
 
 export interface Verification {
   pitId: string;
@@ -41,7 +41,7 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const raw = await readFile(pit.configFile, 'utf8');
   // Recorded expectations must not shape the run that re-records them (a new test would be ignored as unexpected).
   const { expectedTests: _tests, weights: _weights, ...withoutExpectations } = pit;
-  const { result, log } = await deps.grade(source, withoutExpectations, { config: deps.config, log: deps.log, ...(deps.signal && { signal: deps.signal }), ...(deps.sandbox && { sandbox: deps.sandbox }) });
+  const { result, log } = await deps.grade(source, withoutExpectations, { config: deps.config, log: deps.log, sandbox: deps.sandbox, ...(deps.signal && { signal: deps.signal }) });
   const testIds = [...new Set(result.tests.map(testId))].sort();
   const durationMs = Math.max(1, result.timings.executeMs);
   const problems = gradeProblems(result);

@@ -17,7 +17,7 @@ export interface SubmissionDeps {
   store: ResultsStore;
   storage: SubmissionStorage;
   signal?: AbortSignal;
-  sandbox?: Sandbox;
+  sandbox: Sandbox;
 }
 
 export type SubmissionOutcome =
