@@ -1,9 +1,9 @@
 import { lstat, readFile, realpath, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { glob } from 'tinyglobby';
 import type { IntegrityNote, TestResult, TestStatus } from './types.js';
+import { fastXml } from '../xml.js';
 
 const MAX_REPORT_BYTES = 10 * 1048576;
 const MAX_REPORT_FILES = 500;
@@ -22,13 +22,11 @@ export const isLoadFailure = (t: TestResult) =>
   (t.status === 'error' && t.message === 'collection failure') ||
   (t.status === 'failed' && t.classname === 'test' && path.isAbsolute(t.name) && /\.[cm]?[jt]sx?$/.test(t.name));
 
-// fast-xml-parser is loaded on first use, as its single-file CommonJS build: a fifth of what importing its
-// ES modules costs, and nothing to commands that never read a report (bench/steps.ts).
 type Fxp = typeof import('fast-xml-parser');
 let loaded: { parser: InstanceType<Fxp['XMLParser']>; validator: Fxp['XMLValidator'] } | undefined;
 function xmlParser() {
   if (loaded) return loaded;
-  const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as Fxp;
+  const { XMLParser, XMLValidator } = fastXml();
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { exists } from '../paths.js';
+import { fastXml } from '../xml.js';
 
 /**
  * Maven coordinates → jars in an offline repository laid out as Maven lays out a local one (Debian's
@@ -17,13 +17,9 @@ export const COORDINATES = /^([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+):([A-Za-z0-9_.+-
 export interface Dependency { groupId: string; artifactId: string; version?: string; scope?: string; optional?: boolean }
 
 const MAX_ARTIFACTS = 100;
-// Loaded on first use, like grading/reports.ts: every command loads PITs, few read a pom.
+// Made on first use: every command loads PITs, few read a pom.
 let pomParser: InstanceType<typeof import('fast-xml-parser').XMLParser> | undefined;
-function parser() {
-  if (pomParser) return pomParser;
-  const { XMLParser } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
-  return (pomParser = new XMLParser({ parseTagValue: false, isArray: (tag) => tag === 'dependency' }));
-}
+const parser = () => (pomParser ??= new (fastXml().XMLParser)({ parseTagValue: false, isArray: (tag) => tag === 'dependency' }));
 
 /** The dependencies a pom declares itself (not those in dependencyManagement). */
 export function pomDependencies(xml: string): Dependency[] {

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { studentFeedback } from '../grading/feedback.js';
+import { fastXml } from '../xml.js';
 import { testId } from '../grading/reports.js';
 import type { GradeResult, TestResult } from '../grading/types.js';
 
@@ -99,7 +99,7 @@ export function junitXml(result: GradeResult): string {
     })),
   };
   // loaded here: only this format needs the XML builder
-  const { XMLBuilder } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  const { XMLBuilder } = fastXml();
   const builder = new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: true });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ testsuite: suite }) as string}`;
 }
