@@ -31,6 +31,9 @@ export interface GradeDeps {
 export interface Graded { result: GradeResult; log: Buffer }
 
 /** The sandbox settings a config asks for. */
+/** The wall-clock limit of a PIT's commands on this runner: the PIT's own, capped by RUNNER_TIMEOUT_MS. */
+export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, config: Config) => Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs);
+
 export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
   // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
@@ -146,7 +149,7 @@ const allExist = async (root: string, files: string[]) =>
 
 /** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
 async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, env: Record<string, string>): Promise<RunFacts> {
-  const deadline = Date.now() + Math.min(pit.maxTimeoutMs, deps.config.timeoutMs);
+  const deadline = Date.now() + timeLimitMs(pit, deps.config);
   let last: SandboxResult | undefined;
   let setupFailed = false;
   for (const [index, command] of [...pit.setupCommands, pit.testCommand].entries()) {

@@ -45,6 +45,9 @@ export interface ConsumeOptions<Label extends string> {
   signal?: AbortSignal;
 }
 
+/** How long running handlers get after a stop before their messages are handed back regardless. */
+export const STOP_GRACE_MS = 8_000;
+
 export type EndReason = 'empty' | 'max-messages' | 'budget' | 'stopped' | 'receive-failed';
 
 export interface ConsumeReport<Label extends string> {
@@ -63,7 +66,7 @@ export interface ConsumeReport<Label extends string> {
  * acts on each handler's verdict. It knows nothing of what a message means.
  */
 export async function consume<Label extends string>(options: ConsumeOptions<Label>): Promise<ConsumeReport<Label>> {
-  const { queue, log, concurrency = 1, maxMessages = Infinity, waitSeconds = 20, stopGraceMs = 8_000 } = options;
+  const { queue, log, concurrency = 1, maxMessages = Infinity, waitSeconds = 20, stopGraceMs = STOP_GRACE_MS } = options;
   const report: ConsumeReport<Label> = { reason: 'empty', received: 0, counts: {}, leftForRetry: 0, abandoned: 0 };
   const stop = new AbortController();
   const onStop = () => stop.abort(options.signal?.reason);

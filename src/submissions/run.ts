@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, gradeSubmission, type Graded } from '../grading/pipeline.js';
+import { errorResult, gradeSubmission, timeLimitMs, type Graded } from '../grading/pipeline.js';
+import { STOP_GRACE_MS } from '../queue/consumer.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
@@ -27,8 +28,12 @@ export type SubmissionOutcome =
   | { kind: 'busy' }
   | { kind: 'missing' };
 
-/** After a stop or the deadline, how long the work may take to wind down (kill tests, clean up) before it is abandoned. */
-const WIND_DOWN_MS = 10_000;
+/**
+ * After a stop or the deadline, how long the work may take to wind down (kill tests, clean up) before it
+ * is abandoned and its row released: shorter than the grace the queue's consumer gives a stopped
+ * handler, so the row is released before the consumer hands the message back and the process exits.
+ */
+const WIND_DOWN_MS = STOP_GRACE_MS - 2_000;
 
 /**
  * claim → fetch → grade → publish for one stored submission. The student's faults end as a DONE or
@@ -58,8 +63,8 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   let timer: NodeJS.Timeout | undefined;
   try {
     // an unknown or invalid PIT fails after the fetch, as before (a missing ZIP is still the student's ERROR)
-    const pit = await loadPit(config.pitsDir, submission.pitId).catch(() => undefined);
-    const deadlineMs = Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs) + config.submissionGraceMs;
+    const pit = await loadPit(config.pitsDir, submission.pitId).catch((err: unknown) => toRunnerError(err));
+    const deadlineMs = timeLimitMs(pit instanceof RunnerError ? undefined : pit, config) + config.submissionGraceMs;
     timer = setTimeout(() => deadline.abort(pastDeadline(deadlineMs)), deadlineMs);
     const signal = deps.signal ? AbortSignal.any([deps.signal, deadline.signal]) : deadline.signal;
     const work = gradeAndPublish(submissionId, attempt, submission, pit, { ...deps, log, signal });
@@ -78,7 +83,7 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
 
 const skipMessages = { final: 'already final: skipped', busy: 'being graded under a live lease: left for later', missing: 'no such submission' } as const;
 
-async function gradeAndPublish(submissionId: string, attempt: number, submission: SubmissionRecord, pit: PitConfig | undefined, deps: SubmissionDeps): Promise<SubmissionOutcome> {
+async function gradeAndPublish(submissionId: string, attempt: number, submission: SubmissionRecord, pit: PitConfig | RunnerError, deps: SubmissionDeps): Promise<SubmissionOutcome> {
   const { store, storage, log } = deps;
   const graded = await fetchAndGrade(submission, pit, deps);
   const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log, deps.signal), log);
@@ -130,7 +135,7 @@ function renewLease(renew: () => Promise<boolean>, leaseSeconds: number, log: Lo
  * Downloads the ZIP into a runner-private folder; a missing or oversized object is the submission's
  * fault, a PIT this runner cannot load is the configuration's (the operator is alerted).
  */
-async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfig | undefined, deps: SubmissionDeps): Promise<Graded> {
+async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfig | RunnerError, deps: SubmissionDeps): Promise<Graded> {
   const { config } = deps;
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
   const downloads = await mkdtemp(path.join(config.workDir, `dl-${process.pid}-`));
@@ -145,13 +150,12 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
-    const loaded = pit ?? (await loadPit(config.pitsDir, pitId).catch((err) => toRunnerError(err)));
-    if (loaded instanceof RunnerError) {
-      if (faultOf(loaded) !== 'exercise') throw loaded;
-      deps.log.error({ alert: 'PIT_UNAVAILABLE', code: loaded.code, err: loaded.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
-      return notGraded(pitId, 'PIT_UNAVAILABLE', loaded);
+    if (pit instanceof RunnerError) {
+      if (faultOf(pit) !== 'exercise') throw pit;
+      deps.log.error({ alert: 'PIT_UNAVAILABLE', code: pit.code, err: pit.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
+      return notGraded(pitId, 'PIT_UNAVAILABLE', pit);
     }
-    const graded = await gradeSubmission({ zipFile }, loaded, deps);
+    const graded = await gradeSubmission({ zipFile }, pit, deps);
     graded.result.timings.fetchMs = fetchMs;
     return graded;
   } finally {
