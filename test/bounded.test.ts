@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -170,13 +171,37 @@ bounded('SIGTERM while S3 hangs releases the row at once and exits 143', async (
   assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
 });
 
-bounded('process --submission-id with PostgreSQL hanging exits 75', async () => {
-  const run = await runCli(['process', '--submission-id', randomUUID()], {
-    timeoutMs: 60_000,
-    env: { DATABASE_URL: `postgres://runner@127.0.0.1:${stall.port}/pit`, STORAGE_URL: `file://${tmp}`, RUNNER_DB_CONNECT_TIMEOUT_S: '1' },
+/** A work folder holding what a dead runner left: the sweep that prepares a grader removes it. */
+async function workWithLeftover(name: string): Promise<{ workDir: string; leftover: string }> {
+  const workDir = path.join(tmp, name);
+  const leftover = path.join(workDir, 'sub-999999999-dead');
+  await mkdir(leftover, { recursive: true });
+  await utimes(leftover, new Date(0), new Date(0));
+  return { workDir, leftover };
+}
+
+for (const command of [['process', '--submission-id', randomUUID()], ['drain-queue']]) {
+  bounded(`${command[0]} with PostgreSQL hanging exits 75 and prepares no grader first`, async () => {
+    const { workDir, leftover } = await workWithLeftover(`db-first-${command[0]}`);
+    const run = await runCli(command, {
+      timeoutMs: 60_000,
+      env: {
+        DATABASE_URL: `postgres://runner@127.0.0.1:${stall.port}/pit`, STORAGE_URL: `file://${tmp}`, RUNNER_DB_CONNECT_TIMEOUT_S: '1',
+        RUNNER_WORK_DIR: workDir, AWS_SQS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/never-called', AWS_REGION: 'us-east-1',
+      },
+    });
+    assert.is(run.exitCode, 75, run.stderr);
+    assert.match(run.stderr, 'unreachable');
+    assert.ok(existsSync(leftover), 'no leftovers sweep (no sandbox) before the database answered');
   });
-  assert.is(run.exitCode, 75, run.stderr);
-  assert.match(run.stderr, 'unreachable');
+}
+
+bounded('drain-queue without AWS_SQS_QUEUE_URL exits 2 before it opens the database', async () => {
+  const before = stall.accepted;
+  const run = await runCli(['drain-queue'], { env: { DATABASE_URL: `postgres://runner@127.0.0.1:${stall.port}/pit`, STORAGE_URL: `file://${tmp}`, AWS_SQS_QUEUE_URL: '' } });
+  assert.is(run.exitCode, 2, run.stderr);
+  assert.match(run.stderr, 'AWS_SQS_QUEUE_URL');
+  assert.is(stall.accepted, before, 'no connection was made');
 });
 
 bounded('a submission still fetching at its deadline is released to PENDING, and the fault is transient', async () => {

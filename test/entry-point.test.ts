@@ -6,8 +6,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sourceSnapshot, writeStamp } from '../bin/build-stamp.js';
-import { repoRoot } from './helpers/cli.js';
+import { buildIsCurrent, sourceSnapshot, writeStamp } from '../bin/build-stamp.js';
+import { repoRoot, runCli } from './helpers/cli.js';
 import { writeZip } from './helpers/zip.js';
 
 // bin/pit-runner.js in a stand-in checkout whose src/cli.ts and dist/cli.js each say which one ran.
@@ -74,6 +74,7 @@ entry('npm run build compiles a fresh dist/, drops modules of deleted sources, a
   await execa('node', ['scripts/build.mjs'], { cwd: root });
   assert.not.ok(existsSync(path.join(root, 'dist', 'gone.js')));
   assert.not.ok(existsSync(path.join(root, 'dist', 'cli.js.map')), 'no source maps unless asked for');
+  assert.ok(buildIsCurrent(root), 'the build is stamped with the sources it was made from');
   assert.is(await ran(root), 'src', 'dist/cli.js is now the compiled src/cli.ts');
   assert.match(await readFile(path.join(root, 'dist', 'cli.js'), 'utf8'), /["']src["']/);
   assert.is(await readFile(path.join(root, 'dist', 'migrations', '0001_start.sql'), 'utf8'), 'select 1;\n', 'the migrations travel with the build');
@@ -118,3 +119,19 @@ signals('is a command that passes SIGTERM to the runner, which stops the tests a
 });
 
 signals.run();
+
+// What the installed CLI answers without running a command (through the build when it is current, as
+// after `npm run setup`): the help text is rendered by the string-width the build loads on first use.
+const answers = suite('cli answers');
+
+answers('--version prints the package version; --help lists every command; a command\'s --help its options', async () => {
+  const { version } = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const [versionRun, help, processHelp] = await Promise.all([runCli(['--version']), runCli(['--help']), runCli(['process', '--help'])]);
+  assert.equal([versionRun.exitCode, versionRun.stdout], [0, version]);
+  assert.is(help.exitCode, 0, help.stderr);
+  for (const command of ['process', 'drain-queue', 'migrate', 'reprocess', 'shell', 'stats', 'pit', 'dispatch']) assert.match(help.stdout, `pit-runner ${command}`);
+  assert.is(processHelp.exitCode, 0, processHelp.stderr);
+  assert.match(processHelp.stdout, /--zip\s+local mode: the submission ZIP/);
+});
+
+answers.run();

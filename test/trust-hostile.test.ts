@@ -15,9 +15,9 @@ import { writeZip, type ZipEntrySpec } from './helpers/zip.js';
 // attack: 1 files the framework obeys, 2 rewriting instructor files, 3 writing or replacing the
 // report, 4 tampering in memory, 5 a lying log. None may score above the honest wrong score.
 const trust = suite('trust hostile');
-const HONEST = { javac: 60, maven: 40, node: 20, pytest: 40 };
+const HONEST = { javac: 60, junit: 60, maven: 40, node: 20, pytest: 40 };
 const PIT = {
-  javac: 'java-javac-bankaccount-v1', maven: 'java-maven-dummy-dev', node: 'javascript-node-roman-v1', pytest: 'python-pytest-wordstats-v1',
+  javac: 'java-javac-bankaccount-v1', junit: 'java-junit-bankaccount-v1', maven: 'java-maven-dummy-dev', node: 'javascript-node-roman-v1', pytest: 'python-pytest-wordstats-v1',
 };
 type Tool = keyof typeof PIT;
 let tmp: string;
@@ -209,8 +209,8 @@ ${await wrong('pytest', 'wordstats.py')}`;
 // ---- java: javac + console launcher, and maven ------------------------------------------------
 
 /** The wrong Java solution with a static initializer of the attacker's. */
-async function javaWith(tool: 'javac' | 'maven', init: string): Promise<ZipEntrySpec> {
-  const file = tool === 'javac' ? 'src/main/java/bank/BankAccount.java' : 'src/main/java/dummy/Calculator.java';
+async function javaWith(tool: 'javac' | 'junit' | 'maven', init: string): Promise<ZipEntrySpec> {
+  const file = tool === 'maven' ? 'src/main/java/dummy/Calculator.java' : 'src/main/java/bank/BankAccount.java';
   const source = await wrong(tool, file);
   return { name: file, data: source.replace(/(public class \w+ \{)/, `$1\n    static {\n${init}\n    }\n`) };
 }
@@ -249,23 +249,29 @@ trust('javac 1+2+5: framework settings and tests are dropped, file names cannot 
   logIsHonest(text);
 });
 
-trust('javac 3+4: a shutdown hook that unlinks the report and writes it back green is TAMPERED', async () => {
-  const { result, text } = await grade('javac', [await javaWith('javac', flipAll)]);
-  noGain('javac', result, text);
-  assert.equal([result.outcome, codes(result)], ['TAMPERED', ['SENTINEL_PASSED']], text);
-});
+// The junit tool writes its reports from inside the graded JVM (after a warm-up run of its own): the
+// same attacks as on javac's console launcher.
+for (const tool of ['javac', 'junit'] as const) {
+  trust(`${tool} 3+4: a shutdown hook that unlinks the report and writes it back green is TAMPERED`, async () => {
+    const { result, text } = await grade(tool, [await javaWith(tool, flipAll)]);
+    noGain(tool, result, text);
+    assert.equal([result.outcome, codes(result)], ['TAMPERED', ['SENTINEL_PASSED']], text);
+  });
+}
 
-trust('javac 3: a planted report and halt(0) is TAMPERED', async () => {
-  const tests = ['startsWithTheOpeningBalance', 'depositAddsToTheBalance', 'withdrawSubtractsFromTheBalance', 'refusesToOverdraw', 'refusesNonPositiveAmounts'];
-  const fake = `<testsuite>${tests.map((t) => `<testcase classname="bank.BankAccountTest" name="${t}()"/>`).join('')}</testsuite>`;
-  const hook = `        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try { java.nio.file.Files.writeString(java.nio.file.Path.of("test-reports/TEST-junit-jupiter.xml"), ${JSON.stringify(fake)}); } catch (Exception e) { }
-            Runtime.getRuntime().halt(0);
-        }));`;
-  const { result, text } = await grade('javac', [await javaWith('javac', hook)]);
-  noGain('javac', result, text);
-  assert.is(result.outcome, 'TAMPERED', text);
-});
+for (const tool of ['javac', 'junit'] as const) {
+  trust(`${tool} 3: a planted report and halt(0) is TAMPERED`, async () => {
+    const tests = ['startsWithTheOpeningBalance', 'depositAddsToTheBalance', 'withdrawSubtractsFromTheBalance', 'refusesToOverdraw', 'refusesNonPositiveAmounts'];
+    const fake = `<testsuite>${tests.map((t) => `<testcase classname="bank.BankAccountTest" name="${t}()"/>`).join('')}</testsuite>`;
+    const hook = `        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+              try { java.nio.file.Files.writeString(java.nio.file.Path.of("test-reports/TEST-junit-jupiter.xml"), ${JSON.stringify(fake)}); } catch (Exception e) { }
+              Runtime.getRuntime().halt(0);
+          }));`;
+    const { result, text } = await grade(tool, [await javaWith(tool, hook)]);
+    noGain(tool, result, text);
+    assert.is(result.outcome, 'TAMPERED', text);
+  });
+}
 
 const mavenConfig: ZipEntrySpec[] = [
   { name: 'pom.xml', data: '<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId><artifactId>x</artifactId><version>1</version><properties><maven.test.failure.ignore>true</maven.test.failure.ignore></properties></project>' },

@@ -7,7 +7,7 @@ import { assertClosedAbove, boundWorkspace, handOver, removeFilesOf, removeTree,
 import { SHARED_TMP } from './env.js';
 import { clearKeysOf, removeIpcOf } from './ipc.js';
 import { detectPlatform, type Platform } from './mode.js';
-import { killAllOf, processesOf } from './processes.js';
+import { killAllOf, uidsWithProcesses } from './processes.js';
 import { runCommand } from './run.js';
 import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
@@ -37,11 +37,12 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   // next submission's limits and files, and the next sweep would kill it mid-run.
   const lease = () => {
     const taken = new Set([...leases.values()].map((owner) => owner.uid));
+    const running = uidsWithProcesses(isSandboxUid);
     const busy: number[] = [];
     for (let slot = 0; slot < (options.poolSize ?? SANDBOX_POOL_SIZE); slot++) {
       const uid = options.uid + slot;
       if (taken.has(uid)) continue;
-      if (processesOf(uid).length === 0) return { uid, gid: options.gid + slot };
+      if (!running.has(uid)) return { uid, gid: options.gid + slot };
       busy.push(uid);
     }
     const why = busy.length ? `; uids ${busy.join(', ')} still have processes` : '';

@@ -24,15 +24,20 @@ export function memoryOf(uid: number): number {
   return kib * 1024;
 }
 
+/** The uids passing `wanted` that have a live process, in one pass over /proc. */
+export function uidsWithProcesses(wanted: (uid: number) => boolean): Set<number> {
+  return new Set(statusesOf(wanted).map(({ uid }) => uid));
+}
+
 /** The /proc status of every live process whose real uid passes `wanted`, each file read once. */
-function statusesOf(wanted: (uid: number) => boolean): Array<{ pid: number; status: string }> {
-  const found: Array<{ pid: number; status: string }> = [];
+function statusesOf(wanted: (uid: number) => boolean): Array<{ pid: number; uid: number; status: string }> {
+  const found: Array<{ pid: number; uid: number; status: string }> = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const status = readStatus(name);
     const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    if (realUid !== undefined && wanted(Number(realUid)) && state !== 'Z' && state !== 'X') found.push({ pid: Number(name), status });
+    if (realUid !== undefined && wanted(Number(realUid)) && state !== 'Z' && state !== 'X') found.push({ pid: Number(name), uid: Number(realUid), status });
   }
   return found;
 }
