@@ -52,62 +52,48 @@ message('a body that is not JSON is INVALID_MESSAGE without echoing it', () => {
   assert.not.match(error.message, 'secret-looking');
 });
 
-message('the stored row wins over the message, and the mismatch is logged', async () => {
+/**
+ * Handles the message `valid` against a stored row naming `pitId` and a stand-in storage whose download
+ * does `download`; the sandbox is never reached (the download fails or the PIT is unknown).
+ */
+async function handleStubbed(pitId: string, download: SubmissionStorage['download']) {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'message-'));
   const { log, entries } = captureLog();
-  const downloaded: string[] = [];
   const published: GradeResult[] = [];
-  const row = { id: valid.submissionId, userId: 'u1', pitId: 'row-pit', fileKey: 'row/key.zip', status: 'RUNNING' as const, attempt: 1 };
+  const row = { id: valid.submissionId, userId: 'u1', pitId, fileKey: 'row/key.zip', status: 'RUNNING' as const, attempt: 1 };
   const store: ResultsStore = {
     claim: async () => ({ claimed: true, attempt: 1, submission: row, previousStatus: 'PENDING' as const }),
     publish: async (_id, _attempt, result) => (published.push(result), true),
     release: async () => true,
     heartbeat: async () => true,
   };
-  const storage: SubmissionStorage = {
-    location: 'memory://',
-    download: async (key) => {
-      downloaded.push(key);
-      throw new RunnerError('SUBMISSION_NOT_FOUND', `${key} does not exist`);
-    },
-    putLog: async (id) => `logs/${id}/run.log`,
-  };
+  const storage: SubmissionStorage = { location: 'memory://', download, putLog: async (id) => `logs/${id}/run.log` };
   try {
     const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage, sandbox: {} as Sandbox });
-    assert.is(outcome.kind, 'graded');
-    assert.equal(downloaded, ['row/key.zip']);
-    assert.is(published[0]?.pitId, 'row-pit');
-    assert.ok(entries().some((e) => e.level === 40 && String(e.msg).includes('disagrees')));
+    return { outcome, published, entries: entries() };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+message('the stored row wins over the message, and the mismatch is logged', async () => {
+  const downloaded: string[] = [];
+  const { outcome, published, entries } = await handleStubbed('row-pit', async (key) => {
+    downloaded.push(key);
+    throw new RunnerError('SUBMISSION_NOT_FOUND', `${key} does not exist`);
+  });
+  assert.is(outcome.kind, 'graded');
+  assert.equal(downloaded, ['row/key.zip']);
+  assert.is(published[0]?.pitId, 'row-pit');
+  assert.ok(entries.some((e) => e.level === 40 && String(e.msg).includes('disagrees')));
 });
 
 message('a row naming an unknown PIT ends ERROR PIT_UNAVAILABLE with an operator alert, not INTERNAL_ERROR', async () => {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'message-'));
-  const { log, entries } = captureLog();
-  const published: GradeResult[] = [];
-  const row = { id: valid.submissionId, userId: 'u1', pitId: 'no-such-pit', fileKey: 'row/key.zip', status: 'RUNNING' as const, attempt: 1 };
-  const store: ResultsStore = {
-    claim: async () => ({ claimed: true, attempt: 1, submission: row, previousStatus: 'PENDING' as const }),
-    publish: async (_id, _attempt, result) => (published.push(result), true),
-    release: async () => true,
-    heartbeat: async () => true,
-  };
-  const storage: SubmissionStorage = {
-    location: 'memory://',
-    download: async (_key, dest) => (await writeFile(dest, 'PK'), { bytes: 2 }),
-    putLog: async (id) => `logs/${id}/run.log`,
-  };
-  try {
-    const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage, sandbox: {} as Sandbox });
-    assert.is(outcome.kind, 'graded');
-    assert.equal([published[0]?.status, published[0]?.outcome], ['ERROR', 'PIT_UNAVAILABLE']);
-    assert.match(published[0]?.error?.message ?? '', "no PIT 'no-such-pit'");
-    assert.ok(entries().some((e) => e.level === 50 && e.alert === 'PIT_UNAVAILABLE'));
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  const { outcome, published, entries } = await handleStubbed('no-such-pit', async (_key, dest) => (await writeFile(dest, 'PK'), { bytes: 2 }));
+  assert.is(outcome.kind, 'graded');
+  assert.equal([published[0]?.status, published[0]?.outcome], ['ERROR', 'PIT_UNAVAILABLE']);
+  assert.match(published[0]?.error?.message ?? '', "no PIT 'no-such-pit'");
+  assert.ok(entries.some((e) => e.level === 50 && e.alert === 'PIT_UNAVAILABLE'));
 });
 
 message.run();
