@@ -87,7 +87,8 @@ async function gradeAndPublish(submissionId: string, attempt: number, submission
   const { store, storage, log } = deps;
   const graded = await fetchAndGrade(submission, pit, deps);
   const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log, deps.signal), log);
-  const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, studentFeedback(graded.result)), log);
+  const student = studentFeedback(graded.result);
+  const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, student), log);
   const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
   if (published) log.info(fields, 'published');
   else log.warn(fields, 'a newer attempt owns this submission: result not written');
