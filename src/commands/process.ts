@@ -9,8 +9,7 @@ import type { Sandbox } from '../sandbox/index.js';
 import type { SubmissionOutcome } from '../submissions/run.js';
 import { isUuid } from '../ids.js';
 import type { PitConfig } from '../grading/types.js';
-import { formatResult, FORMATS, type Format } from '../report/formats.js';
-import { terminalReport, wantsColor } from '../report/terminal.js';
+import { FORMATS, type Format } from '../report/format-names.js';
 import { handler } from './context.js';
 import { checkPitId } from './flags.js';
 
@@ -30,7 +29,7 @@ interface ProcessArgs {
 export async function processLocal(args: { zip: string; pit: string; out?: string; format?: Format }, deps: { config: Config; log: Logger; signal?: AbortSignal; sandbox: Sandbox }): Promise<Graded & { pit: PitConfig }> {
   const info = await stat(args.zip).catch(() => { throw usageError(`--zip: no such file: ${args.zip}`); });
   // loaded here, not with the command: a stored submission's run connects to its database first
-  const [{ loadPit }, { gradeSubmission }] = await Promise.all([import('../pits/load.js'), import('../grading/pipeline.js')]);
+  const [{ loadPit }, { gradeSubmission }, { formatResult }] = await Promise.all([import('../pits/load.js'), import('../grading/pipeline.js'), import('../report/formats.js')]);
   const pit = await loadPit(deps.config.pitsDir, args.pit).catch((err: RunnerError) => {
     throw err.code === 'UNKNOWN_PIT' ? usageError(`--pit: ${err.message}`) : err;
   });
@@ -90,6 +89,7 @@ export const processCommand: CommandModule<object, ProcessArgs> = {
       if (args.zip !== undefined) {
         const format = args.format ?? (args.json ? 'json' : undefined);
         const graded = await processLocal({ zip: args.zip, pit: args.pit!, ...(args.out && { out: args.out }), ...(format && { format }) }, { config, log: ctx.log, signal: ctx.signal, sandbox: await scope.sandbox() });
+        const [{ formatResult }, { terminalReport, wantsColor }] = await Promise.all([import('../report/formats.js'), import('../report/terminal.js')]);
         process.stdout.write(!format && process.stdout.isTTY
           ? terminalReport(graded.result, { color: wantsColor(process.stdout) })
           : formatResult(graded.result, format ?? 'json', graded.pit.weights));

@@ -2,9 +2,8 @@ import { studentFeedback } from '../grading/feedback.js';
 import { fastXml } from '../xml.js';
 import { testId } from '../grading/reports.js';
 import type { GradeResult, TestResult } from '../grading/types.js';
+import type { Format } from './format-names.js';
 
-export const FORMATS = ['json', 'student', 'gradescope', 'exercism', 'junit'] as const;
-export type Format = (typeof FORMATS)[number];
 
 /**
  * A result in the shape a platform reads. `json` is pit-runner's own (the full, instructor's view);
