@@ -2,7 +2,6 @@ import { access, constants, copyFile, mkdtemp, readdir, readFile, rm } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { parse } from 'shell-quote';
 import { glob } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
