@@ -11,7 +11,7 @@ import { killAllOf, uidsWithProcesses } from './processes.js';
 import { runCommand } from './run.js';
 import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
-export { SANDBOX_POOL_SIZE, type PrepareOptions, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
+export { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES, SANDBOX_POOL_SIZE, type PrepareOptions, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
 
 
 type Owner = { uid: number; gid: number };

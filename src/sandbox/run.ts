@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
-import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
+import { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES, type SandboxMode, type SandboxResult, type SandboxRun } from './types.js';
 import { diskUsage } from './disk.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
@@ -36,7 +36,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   const started = performance.now();
   const child = execa(argv[0]!, argv.slice(1), {
     cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
-    stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
+    stdio: stdioOf(run), buffer: false, encoding: 'buffer', detached: true, reject: false,
   });
 
   // Every sweep of the uid started for this run is awaited before the run returns: one still
@@ -66,6 +66,15 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  const records: Buffer[] = [];
+  let recorded = 0;
+  if (run.harnessKey) {
+    (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[HARNESS_RECORD_FD]?.on('data', (chunk: Buffer) => {
+      recorded += chunk.length;
+      if (recorded > HARNESS_RECORD_MAX_BYTES) return stop('output');
+      records.push(chunk);
+    });
+  }
 
   const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
   const onAbort = () => stop('abort');
@@ -95,7 +104,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     // Whatever the test left behind (background, setsid'd, daemonized) ends with it.
     if (child.pid) killQuietly(-child.pid);
     sweep();
-    grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
+    grace = setTimeout(() => { for (const stream of child.stdio) stream?.destroy(); }, STREAM_GRACE_MS);
   });
 
   const result = await child;
@@ -121,11 +130,23 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     outputLimited: reason === 'output',
     diskLimited: reason === 'disk' || (!reason && ((failed && scanner.signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
     durationMs: Math.round(performance.now() - started),
+    ...(run.harnessKey && { harnessRecords: Buffer.concat(records) }),
   };
   noteLimits(run, context, outcome, reason === 'memory' ? memoryPeak : undefined);
   log.debug({ command: run.command, ...outcome, outputBytes: produced }, 'sandbox run done');
   if (outcome.aborted) throw stopped();
   return outcome;
+}
+
+/**
+ * stdin closed, stdout and stderr captured; with a harness key, the key readable on HARNESS_KEY_FD and a
+ * channel back on HARNESS_RECORD_FD (the descriptors between stay closed in the test).
+ */
+function stdioOf(run: SandboxRun): ['ignore', 'pipe', 'pipe', ...Array<'ignore' | 'pipe' | Uint8Array>] {
+  if (!run.harnessKey) return ['ignore', 'pipe', 'pipe'];
+  const extra: Array<'ignore' | 'pipe' | Uint8Array> = [];
+  for (let fd = 3; fd <= HARNESS_RECORD_FD; fd++) extra.push(fd === HARNESS_KEY_FD ? new Uint8Array(run.harnessKey) : fd === HARNESS_RECORD_FD ? 'pipe' : 'ignore');
+  return ['ignore', 'pipe', 'pipe', ...extra];
 }
 
 /** With namespaces the test is a child of the init shell, whose status reports a signal as 128 + n. */
