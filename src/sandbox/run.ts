@@ -36,7 +36,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   const started = performance.now();
   const child = execa(argv[0]!, argv.slice(1), {
     cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
-    stdio: stdioOf(run), buffer: false, encoding: 'buffer', detached: true, reject: false,
+    ...(run.harnessKey ? { stdio: harnessStdio(run.harnessKey) } : { stdin: 'ignore' as const }), buffer: false, encoding: 'buffer', detached: true, reject: false,
   });
 
   // Every sweep of the uid started for this run is awaited before the run returns: one still
@@ -138,14 +138,10 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   return outcome;
 }
 
-/**
- * stdin closed, stdout and stderr captured; with a harness key, the key readable on HARNESS_KEY_FD and a
- * channel back on HARNESS_RECORD_FD (the descriptors between stay closed in the test).
- */
-function stdioOf(run: SandboxRun): ['ignore', 'pipe', 'pipe', ...Array<'ignore' | 'pipe' | Uint8Array>] {
-  if (!run.harnessKey) return ['ignore', 'pipe', 'pipe'];
+/** stdin closed, stdout and stderr captured, the key readable on HARNESS_KEY_FD, a channel back on HARNESS_RECORD_FD (the descriptors between closed). */
+function harnessStdio(key: Buffer): ['ignore', 'pipe', 'pipe', ...Array<'ignore' | 'pipe' | Uint8Array>] {
   const extra: Array<'ignore' | 'pipe' | Uint8Array> = [];
-  for (let fd = 3; fd <= HARNESS_RECORD_FD; fd++) extra.push(fd === HARNESS_KEY_FD ? new Uint8Array(run.harnessKey) : fd === HARNESS_RECORD_FD ? 'pipe' : 'ignore');
+  for (let fd = 3; fd <= HARNESS_RECORD_FD; fd++) extra.push(fd === HARNESS_KEY_FD ? new Uint8Array(key) : fd === HARNESS_RECORD_FD ? 'pipe' : 'ignore');
   return ['ignore', 'pipe', 'pipe', ...extra];
 }
 
