@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
 import { PitRunnerStack } from '../infra/lib/stack.js';
 import { renderStackTemplate } from '../infra/lib/templates.js';
+import { STACK_OUTPUTS } from '../src/aws/stack-outputs.js';
 import { defaultConfig } from '../src/config.js';
 
 type Doc = Record<string, any>; // synthesized CloudFormation, read loosely
@@ -141,6 +142,12 @@ infra('CI assumes its role through GitHub OIDC, for the deploy branch of one rep
   assert.is(trust.Action, 'sts:AssumeRoleWithWebIdentity');
   assert.is(trust.Condition.StringEquals['token.actions.githubusercontent.com:sub'], 'repo:school/pit-runner:ref:refs/heads/main');
   only('AWS::IAM::OIDCProvider');
+});
+
+infra('the outputs dispatch --stack reads are there: the admin family, the subnets, the security group', () => {
+  for (const key of Object.values(STACK_OUTPUTS)) assert.ok(json.Outputs[key], key);
+  assert.equal(json.Outputs[STACK_OUTPUTS.taskDefinition].Value, { Ref: 'AdminTaskDefinition' });
+  assert.equal(json.Outputs[STACK_OUTPUTS.securityGroups].Value, { 'Fn::GetAtt': [ref('TaskSecurityGroup'), 'GroupId'] });
 });
 
 infra('cdk-nag AwsSolutions: no finding left unexplained', () => {
