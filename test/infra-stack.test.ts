@@ -109,6 +109,8 @@ infra('the network has no route out; the runner\'s services are reached through 
   assert.equal(group.SecurityGroupEgress.map((e: Doc) => e.ToPort), [443]);
   assert.not.ok(group.SecurityGroupIngress);
   assert.is(only('AWS::RDS::DBInstance').StorageEncrypted, true);
+  // RDS demands TLS: the secret the runner builds its URL from says so
+  assert.is(JSON.parse(only('AWS::SecretsManager::Secret').GenerateSecretString.SecretStringTemplate).sslmode, 'require');
 });
 
 infra('no IAM statement grants a wildcard action, or * on a data service', () => {

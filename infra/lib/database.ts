@@ -15,17 +15,24 @@ export type Database = { kind: 'url'; secretArn: string } | { kind: 'rds'; secre
 
 export function createDatabase(scope: Construct, network: Network, existingUrlSecretArn?: string): Database {
   if (existingUrlSecretArn) return { kind: 'url', secretArn: existingUrlSecretArn };
-  const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 });
-  // RDS refuses unencrypted connections by default, and the runner builds its URL from the secret without TLS:
-  // the connection stays inside the private subnets, open to the runner tasks' security group alone.
-  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseParameters', { engine, parameters: { 'rds.force_ssl': '0' } });
+  // The runner reads this JSON (DATABASE_SECRET_ID); RDS adds host and port. `sslmode`: RDS refuses connections
+  // without TLS, and the runner has no RDS certificate authority to verify against, so it encrypts unverified.
+  const secret = new secretsmanager.Secret(scope, 'DatabaseSecret', {
+    description: 'pit-runner database credentials (RDS adds host and port)',
+    generateSecretString: {
+      secretStringTemplate: JSON.stringify({ username: 'pit_runner', dbname: 'pit_runner', sslmode: 'require' }),
+      generateStringKey: 'password',
+      passwordLength: 32,
+      excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+    },
+  });
+  accept(secret, [{ id: 'AwsSolutions-SMG4', reason: 'Rotation needs a rotation Lambda with a route to Secrets Manager and RDS; the runner reads the secret at each start, so rotating by hand (RUNBOOK) is safe.' }]);
   const instance = new rds.DatabaseInstance(scope, 'Database', {
-    engine,
-    parameterGroup,
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
     instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
     vpc: network.vpc,
     vpcSubnets: network.subnets,
-    credentials: rds.Credentials.fromGeneratedSecret('pit_runner'),
+    credentials: rds.Credentials.fromSecret(secret),
     databaseName: 'pit_runner',
     allocatedStorage: 20,
     maxAllocatedStorage: 100,
@@ -42,7 +49,6 @@ export function createDatabase(scope: Construct, network: Network, existingUrlSe
     { id: 'AwsSolutions-RDS3', reason: 'One small instance for a course; backups and a snapshot on delete cover its loss. Turn on Multi-AZ in the console when a course cannot wait for a restore.' },
     { id: 'AwsSolutions-RDS11', reason: 'The default port: only the runner tasks\' security group may connect, and the database has no route to or from the internet.' },
     { id: 'AwsSolutions-RDS6', reason: 'The runner authenticates with the generated password it reads from Secrets Manager (DATABASE_SECRET_ID); IAM tokens would need a client change.' },
-    { id: 'AwsSolutions-SMG4', reason: 'Rotation needs a rotation Lambda with a route to Secrets Manager and RDS; the runner reads the secret at each start, so rotating by hand (RUNBOOK) is safe.' },
   ]);
   return { kind: 'rds', secret: instance.secret!, instance };
 }

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
  */
 export function createAlertTopic(scope: Construct, email?: string): sns.Topic {
   const key = new kms.Key(scope, 'AlertKey', { enableKeyRotation: true, description: 'pit-runner alert topic' });
-  for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com']) key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
+  for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com']) key.grant(new iam.ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey');
   const topic = new sns.Topic(scope, 'Alerts', { masterKey: key, enforceSSL: true });
   if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
   return topic;
