@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
 import { PitRunnerStack } from '../infra/lib/stack.js';
 import { renderStackTemplate } from '../infra/lib/templates.js';
 import { STACK_OUTPUTS } from '../src/aws/stack-outputs.js';
@@ -11,6 +13,7 @@ import { defaultConfig } from '../src/config.js';
 type Doc = Record<string, any>; // synthesized CloudFormation, read loosely
 
 const infra = suite('infra-stack');
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 // One synthesis for the suite: the stack as `cdk deploy` makes it with every optional part on (CI role included).
 const app = new App();
@@ -93,7 +96,11 @@ infra('a failed task alerts through SNS; the dashboard shows depth, age, grading
   const rule = only('AWS::Events::Rule');
   assert.equal(rule.EventPattern.detail.group, ['family:pit']);
   assert.ok(JSON.stringify(rule.Targets[0].Arn).includes(ref('Alerts')));
-  template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } })]) } });
+  // the topic's policy replaces SNS's default one: the rule and the dead-letter alarm are each named in it
+  for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com']) {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: service }, Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } } })]) } });
+  }
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, AlarmActions: [{ Ref: ref('Alerts') }] });
   assert.ok(only('AWS::SNS::Topic').KmsMasterKeyId);
   const body = JSON.stringify(only('AWS::CloudWatch::Dashboard').DashboardBody);
   for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'Gradings', 'Failures']) assert.ok(body.includes(metric), metric);
@@ -178,6 +185,13 @@ infra('an existing VPC and database URL secret are used as given, and the secret
   assert.is(pipe.DesiredState, 'RUNNING');
   assert.equal(pipe.TargetParameters.EcsTaskParameters.NetworkConfiguration.AwsvpcConfiguration.Subnets, ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']);
   assert.is(Stack.of(existing).stackName, 'byo');
+});
+
+infra('the app refuses bad context with every problem listed, exit 2, before synthesizing', async () => {
+  const context = JSON.stringify({ consumer: 'both', vpcId: 'vpc-0123456789abcdef0', runLogDays: 'forever' });
+  const result = await execa('node', ['--import', 'tsx', 'infra/bin/app.ts'], { cwd: root, env: { CDK_CONTEXT_JSON: context, CDK_OUTDIR: '/nonexistent/out' }, reject: false });
+  assert.is(result.exitCode, 2, result.stderr);
+  for (const problem of ['vpcId and subnetIds', 'consumer', 'runLogDays']) assert.match(result.stderr, problem);
 });
 
 const placeholders: Record<string, string> = Object.fromEntries(

@@ -21,13 +21,13 @@ export function createAlertTopic(scope: Construct, email?: string): sns.Topic {
   return topic;
 }
 
-/** Lets one EventBridge rule, and only it, publish to the topic. */
-export function allowRuleToPublish(topic: sns.Topic, ruleArn: string): void {
+/** Lets one EventBridge rule or CloudWatch alarm, and only it, publish to the topic. */
+export function allowToPublish(topic: sns.Topic, service: 'events' | 'cloudwatch', sourceArn: string): void {
   topic.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+    principals: [new iam.ServicePrincipal(`${service}.amazonaws.com`)],
     actions: ['sns:Publish'],
     resources: [topic.topicArn],
-    conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    conditions: { ArnEquals: { 'aws:SourceArn': sourceArn } },
   }));
 }
 
@@ -35,7 +35,7 @@ export function allowRuleToPublish(topic: sns.Topic, ruleArn: string): void {
  * Gradings and failures per minute, counted from the runner's JSON log lines ("published" with the row's
  * final status), the queue's depth and oldest message, and an alarm on the dead-letter queue.
  */
-export function createDashboard(scope: Construct, props: { name: string; logGroup: logs.ILogGroup; queue: sqs.IQueue; deadLetterQueue: sqs.IQueue; alerts: sns.ITopic }) {
+export function createDashboard(scope: Construct, props: { name: string; logGroup: logs.ILogGroup; queue: sqs.IQueue; deadLetterQueue: sqs.IQueue; alerts: sns.Topic }) {
   const namespace = `pit-runner/${props.name}`;
   const published = logs.FilterPattern.stringValue('$.msg', '=', 'published');
   const count = (id: string, pattern: logs.IFilterPattern) => new logs.MetricFilter(scope, id, {
@@ -53,6 +53,7 @@ export function createDashboard(scope: Construct, props: { name: string; logGrou
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   alarm.addAlarmAction(new actions.SnsAction(props.alerts));
+  allowToPublish(props.alerts, 'cloudwatch', alarm.alarmArn);
 
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: props.name });
   dashboard.addWidgets(

@@ -11,7 +11,7 @@ import { createDatabase } from './database.js';
 import { createLaunchers, createTaskFailedRule, type Consumer } from './launchers.js';
 import { createNetwork, type ExistingVpc } from './network.js';
 import { acceptStackFindings, acceptTemplateWildcards } from './nag.js';
-import { allowRuleToPublish, createAlertTopic, createDashboard } from './observability.js';
+import { allowToPublish, createAlertTopic, createDashboard } from './observability.js';
 import { templateRole } from './roles.js';
 import { renderStackTemplate, type Doc } from './templates.js';
 
@@ -89,7 +89,7 @@ export class PitRunnerStack extends Stack {
     const alerts = createAlertTopic(this, props.alertEmail);
     values.ALERT_TOPIC_NAME = alerts.topicName;
     const rule = createTaskFailedRule(this, values);
-    allowRuleToPublish(alerts, rule.getAtt('Arn').toString());
+    allowToPublish(alerts, 'events', rule.getAtt('Arn').toString());
     createDashboard(this, { name, logGroup, queue, deadLetterQueue, alerts });
 
     // Operators (and CI, to migrate) start the admin family only: the schedule and the pipe own the runner's.
