@@ -9,7 +9,6 @@ import type { CommandModule } from 'yargs';
 import { EXIT, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { dispatchTask, type Capacity, type DispatchPlan } from '../aws/dispatch.js';
-import { readDispatchTarget } from '../aws/stack-outputs.js';
 import { handler } from './context.js';
 import { parseDuration } from './duration.js';
 import { commaList } from './flags.js';
@@ -118,6 +117,7 @@ async function withStackTarget(args: DispatchArgs, deps: DispatchCommandDeps, en
   const stack = args.stack ?? env.PIT_RUNNER_STACK;
   if (!stack) return args;
   if (!deps.cloudformation) throw new RunnerError('INTERNAL', 'dispatch --stack: no CloudFormation client was given');
+  const { readDispatchTarget } = await import('../aws/stack-outputs.js'); // its SDK loads only for --stack
   const target = await readDispatchTarget(await deps.cloudformation(), stack);
   return {
     ...args,
