@@ -1,3 +1,4 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -32,6 +33,7 @@ export interface Scope {
   sqs(): Promise<SQSClient>;
   ecs(): Promise<ECSClient>;
   logs(): Promise<CloudWatchLogsClient>;
+  cloudformation(): Promise<CloudFormationClient>;
 }
 
 type Opened<T> = { value: T; close?: () => unknown };
@@ -99,6 +101,7 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     sqs: client('sqs', async () => (await import('./aws/sqs-queue.js')).createSqsClient(config)),
     ecs: client('ecs', async () => (await import('./aws/dispatch.js')).createEcsClient(config)),
     logs: client('logs', async () => (await import('./aws/logs.js')).createLogsClient(config)),
+    cloudformation: client('cloudformation', async () => (await import('./aws/stack-outputs.js')).createCloudFormationClient(config)),
   };
 
   try {
