@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { installDir, testToolsDir, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
@@ -8,7 +8,7 @@ import { markHidden } from './feedback.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
-import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js';
+import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
@@ -30,16 +30,8 @@ export interface GradeDeps {
 
 export interface Graded { result: GradeResult; log: Buffer }
 
-/** The sandbox settings a config asks for. */
 /** The wall-clock limit of a PIT's commands on this runner: the PIT's own, capped by RUNNER_TIMEOUT_MS. */
 export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, config: Config) => Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs);
-
-export function sandboxOptions(config: Config): SandboxOptions {
-  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
-  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
-  // folder (local storage, embedded database); they may read the install's test tools.
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
-}
 
 /**
  * unpack → prepare → execute → score for one submission. The student's faults (bad ZIP, missing

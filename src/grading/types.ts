@@ -1,4 +1,4 @@
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { SandboxLimits } from '../sandbox/index.js';
 
 /** Shared shapes of the grading pipeline. Modules below `grading/` and the adapters above agree on these. */
 

@@ -4,7 +4,7 @@ import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
 import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
-import { diskUsage } from './disk.js';
+import { diskUsage } from './space.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
 import { killAllOf, killQuietly, memoryOf } from './processes.js';

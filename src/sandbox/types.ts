@@ -70,7 +70,7 @@ export interface SandboxOptions {
   uid: number;                      // RUNNER_SANDBOX_UID: the first of this runner's sandbox uids
   gid: number;                      // RUNNER_SANDBOX_GID: the first of its gids
   /** uids (and gids) uid…uid+poolSize-1 are this runner's: one per submission graded at once. */
-  poolSize?: number;
+  poolSize: number;
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
@@ -82,6 +82,3 @@ export interface SandboxOptions {
    */
   mode?: SandboxMode | 'auto';
 }
-
-/** Sandbox uids per runner: the most submissions one runner may grade at once. */
-export const SANDBOX_POOL_SIZE = 16;
