@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { faultOf, RunnerError, toRunnerError } from '../errors.js';
+import { policyOf, RunnerError, toRunnerError, type FaultOutcome } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
 import { markHidden } from './feedback.js';
@@ -97,13 +97,11 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     });
   } catch (err) {
     const error = toRunnerError(err);
-    const fault = faultOf(error);
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
-    if (fault === 'stop' || fault === 'transient' || fault === 'runner') throw error;
+    const outcome = faultOutcome(error, log);
+    if (!outcome) throw error;
     output.note(`pit-runner: ${error.message}`);
-    if (fault === 'student') return finish(errorResult('INVALID_SUBMISSION', error));
-    log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
-    return finish(errorResult('INTERNAL_ERROR', error));
+    return finish(errorResult(outcome, error));
   } finally {
     // cleanup kills the sandbox's processes and deletes the workspace; if it fails, at least free the disk
     await sandbox.cleanup(workspace).catch(async (err) => {
@@ -174,6 +172,17 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
 }
 
 /** The result of a submission that could not be graded: status ERROR, score 0, the reason in `error`. */
+/**
+ * The final outcome a fault gives the submission it hit (the fault table's), or none when the work is to be
+ * released instead. A PIT at fault alerts the operator (alert: the outcome): deploy or fix it, then reprocess.
+ */
+export function faultOutcome(error: RunnerError, log: Logger): FaultOutcome | undefined {
+  const { fault, outcome } = policyOf(error);
+  if (fault === 'exercise') log.error({ alert: outcome, code: error.code, err: error.message }, 'the PIT is at fault, not the submission: deploy or fix it, then reprocess');
+  if (fault === 'internal') log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
+  return outcome;
+}
+
 export function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
   return {
     status: 'ERROR',
