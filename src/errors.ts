@@ -10,18 +10,11 @@ export const EXIT = {
   SIGTERM: 143,
 } as const;
 
-let returnedExitCode: number | undefined;
-
-/** A command records the exit code it returns; cli.ts, the one place that exits, takes it. */
-export function recordExitCode(code: number): void {
-  returnedExitCode = code;
-}
-
-export function takeExitCode(): number | undefined {
-  const code = returnedExitCode;
-  returnedExitCode = undefined;
-  return code;
-}
+/**
+ * Where a command handler leaves the exit code it returns: on the arguments object yargs hands back to
+ * cli.ts's main (no module state, so main runs again and again in one process).
+ */
+export const EXIT_CODE = Symbol('exit code');
 
 export type ErrorCode =
   | 'USAGE'               // wrong flag or argument
