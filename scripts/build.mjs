@@ -11,8 +11,8 @@
 // `npm run build -- --sourceMap [true|false]`: source maps (off by default; node uses them with
 // --enable-source-maps).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { sourceSnapshot, writeStamp } from '../bin/build-stamp.js';
@@ -68,4 +68,23 @@ await build({
 });
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
+writeFileSync(new URL('../dist/runtime-packages.json', import.meta.url), `${JSON.stringify(runtimePackages(), null, 2)}\n`);
 writeStamp(root, snapshot);
+
+/**
+ * The packages the bundle still loads from node_modules at run time (each `require`, `createRequire(…)(…)`
+ * or `import()` of a bare name left in dist/): all an install needs of node_modules. A name that does not
+ * resolve here is an optional dependency the code guards (the AWS SDK's CRT signer).
+ */
+function runtimePackages() {
+  const loads = /(?:\brequire|createRequire\(import\.meta\.url\)|\bimport)\(\s*["']([^"'.\/][^"']*)["']\s*\)/g;
+  const found = new Set();
+  for (const file of readdirSync(new URL('../dist', import.meta.url)).filter((name) => name.endsWith('.js'))) {
+    for (const [, specifier] of readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8').matchAll(loads)) {
+      if (isBuiltin(specifier)) continue;
+      const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+      if (existsSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))) found.add(name);
+    }
+  }
+  return [...found].sort();
+}

@@ -9,12 +9,13 @@ import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
 import type { Sandbox, SandboxResult } from '../sandbox/index.js';
-import { scoreRun, type RunFacts } from './score.js';
+import { scoreRun, type RunFacts, type Trust } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
-import { plantSentinel } from './sentinel.js';
+import { plantSentinel, type Sentinel } from './sentinel.js';
 import { takeSolution } from './solution.js';
-import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
+import type { GradeResult, IntegrityNote, Outcome, PitConfig, TestResult, Timings } from './types.js';
+import { readVerdict } from './verdict.js';
 import { unpackSubmission } from './unpack.js';
 
 /** A student's ZIP, or a folder of trusted files (an instructor's reference solution). */
@@ -73,13 +74,12 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     timings.prepareMs = since(t);
 
     t = performance.now();
-    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel?.env ?? {});
+    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel);
     timings.executeMs = since(t);
     log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
     t = performance.now();
-    const reports = await readReports(projectRoot, pit.reports);
-    const scored = scoreRun(pit, reports.tests, run, { integrity: reports.integrity, ...(sentinel && { sentinel }) });
+    const scored = scoreRun(pit, ...await resultsOf(run, projectRoot, pit, sentinel));
     timings.scoreMs = since(t);
     integrity.push(...scored.integrity);
     const notes = scored.notes;
@@ -137,8 +137,24 @@ async function unpack(source: SubmissionSource, workspace: string, dest: string,
 const allExist = async (root: string, files: string[]) =>
   (await Promise.all(files.map((file) => exists(path.join(root, file))))).every(Boolean);
 
-/** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
-async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, env: Record<string, string>): Promise<RunFacts> {
+/**
+ * The tests a run reported and what vouches for them: with a harness key, only the records on the
+ * verdict channel (report files the sandbox uid could write are not read); else the report files.
+ */
+async function resultsOf(run: ExecutedRun, projectRoot: string, pit: PitConfig, sentinel: Sentinel | undefined): Promise<[TestResult[], RunFacts, Trust]> {
+  const { records, ...facts } = run;
+  if (sentinel?.harnessKey) {
+    const verdict = readVerdict(records ?? Buffer.alloc(0), sentinel.harnessKey);
+    return [verdict.tests, facts, { integrity: verdict.integrity, sentinel, verdict: { complete: verdict.complete } }];
+  }
+  const reports = await readReports(projectRoot, pit.reports);
+  return [reports.tests, facts, { integrity: reports.integrity, ...(sentinel && { sentinel }) }];
+}
+
+type ExecutedRun = RunFacts & { records?: Buffer };
+
+/** setupCommands, then testCommand, sharing one wall-clock budget and one capped log; only the test command gets the harness key. */
+async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, sentinel: Sentinel | undefined): Promise<ExecutedRun> {
   const deadline = Date.now() + timeLimitMs(pit, deps.config);
   let last: SandboxResult | undefined;
   let setupFailed = false;
@@ -149,13 +165,14 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
       command,
       shell: pit.shell,
       cwd,
-      env: { ...harnessEnvironment(pit), ...env },
+      env: { ...harnessEnvironment(pit), ...sentinel?.env },
       timeoutMs: Math.max(1, deadline - Date.now()),
       limits: pit.limits,
       network: pit.network,
       output,
       maxOutputBytes: deps.config.maxOutputBytes,
       ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(!isSetup && sentinel?.harnessKey && { harnessKey: sentinel.harnessKey }),
     });
     const stopped = last.exitCode !== 0 || last.timedOut || last.memoryLimited || last.outputLimited || last.diskLimited;
     if (isSetup && stopped) { setupFailed = true; break; }
@@ -168,6 +185,7 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
     memoryLimited: run.memoryLimited,
     outputLimited: run.outputLimited || run.diskLimited,
     log: output.toBuffer().toString('utf8'),
+    ...(run.harnessRecords && { records: run.harnessRecords }),
   };
 }
 

@@ -18,6 +18,8 @@ export interface Scored { outcome: Outcome; score: number; summary: Summary; tes
 export interface Trust {
   integrity: IntegrityNote[];
   sentinel?: { id: string; nonce: string };
+  /** The tests came from the harness's verdict channel; `complete`: it sent its completion record. */
+  verdict?: { complete: boolean };
 }
 
 const MAX_LISTED = 10;
@@ -53,6 +55,8 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   // Never scored from a subset of the reports, nor from reports the harness did not write.
   const unreadable = integrity.find((n) => n.code === 'REPORTS_OVER_BUDGET' || n.code === 'REPORT_REJECTED');
   if (unreadable) return distrusted(limit ?? 'UNSCORABLE', unreadable);
+  const unsigned = integrity.find((n) => n.code === 'VERDICT_FORGED');
+  if (unsigned) return distrusted('TAMPERED', unsigned);
   const refused = sentinel && run.exitCode === HARNESS_REFUSED_EXIT
     ? { code: 'HARNESS_REFUSED' as const, message: `the test harness stopped the run (exit code ${HARNESS_REFUSED_EXIT}): the solution's code changed the test framework` }
     : undefined;
@@ -61,6 +65,10 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   if (limit) return result(limit);
   if (ran === 0 && (run.setupFailed || run.exitCode !== 0)) return result('COMPILE_ERROR', { score: 0, message: compileMessage(run) });
   if (ran === 0) return result('NO_TESTS', { score: 0 });
+  if (summary.passed === summary.total && trust.verdict && !trust.verdict.complete) {
+    integrity.push({ code: 'HARNESS_UNFINISHED', message: 'every test recorded passed, but the test harness never sent its completion record: not a finished run' });
+    return result('FAILED');
+  }
   if (summary.passed === summary.total) {
     // Without a sentinel a finished harness whose tests all passed ends with 0 (with one, never: see sentinelProblem).
     if (!sentinel && run.exitCode !== 0) {

@@ -17,6 +17,8 @@ export interface Sentinel {
   nonce: string;
   files: string[];                       // absolute paths written (instructor files: immutable)
   env: Record<string, string>;           // added to the run's environment
+  /** Set when the build tool's harness reports on the verdict channel (verdict.ts): report files are then not read. */
+  harnessKey?: Buffer;
 }
 
 const JAVA_TEST_FOLDER = 'src/test/java';

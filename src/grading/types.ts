@@ -28,7 +28,8 @@ export type IntegrityCode =
   | 'HARNESS_UNFINISHED'   // the test command did not end the way a finished harness does
   | 'HARNESS_REFUSED'      // the runtime harness stopped the run: the solution changed the test framework
   | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
-  | 'SENTINEL_MISSING';    // tests were reported but the run's sentinel test was not
+  | 'SENTINEL_MISSING'     // tests were reported but the run's sentinel test was not
+  | 'VERDICT_FORGED';      // the harness's verdict channel carried a record without the run's key
 
 export interface IntegrityNote { code: IntegrityCode; message: string; files?: string[] }
 

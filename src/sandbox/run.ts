@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
-import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
+import { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES, type SandboxMode, type SandboxResult, type SandboxRun } from './types.js';
 import { diskUsage } from './space.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
@@ -48,7 +48,10 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
   }
 
-  const outcome = judge(context.mode, result, stopper.reason(), output.signs, Math.round(performance.now() - started));
+  const outcome: SandboxResult = {
+    ...judge(context.mode, result, stopper.reason(), output.signs, Math.round(performance.now() - started)),
+    ...(run.harnessKey && { harnessRecords: output.harnessRecords() }),
+  };
   noteLimits(run, context, outcome, stopper.reason() === 'memory' ? watchdogs.memoryPeak() : undefined);
   log.debug({ command: run.command, ...outcome, outputBytes: output.produced() }, 'sandbox run done');
   if (outcome.aborted) throw stopped();
@@ -58,7 +61,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
 function spawn(argv: string[], run: SandboxRun, context: RunContext) {
   return execa(argv[0]!, argv.slice(1), {
     cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
-    stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
+    stdio: stdioOf(run), buffer: false, encoding: 'buffer', detached: true, reject: false,
   });
 }
 type Child = ReturnType<typeof spawn>;
@@ -86,7 +89,7 @@ function stopperOf(child: Child, context: RunContext) {
     /** Whatever the test left behind (background, setsid'd, daemonized) ends with it. */
     afterExit() {
       killAll();
-      grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
+      grace = setTimeout(() => { for (const stream of child.stdio) stream?.destroy(); }, STREAM_GRACE_MS);
     },
     /** The pids that survived every sweep. */
     async settle(): Promise<number[]> {
@@ -96,7 +99,10 @@ function stopperOf(child: Child, context: RunContext) {
   };
 }
 
-/** Copies the run's output to its sink up to its bound, watching it for signs of a limit. */
+/**
+ * Copies the run's output to its sink up to its bound, watching it for signs of a limit; with a harness
+ * key, keeps what the harness writes on HARNESS_RECORD_FD, up to its own bound.
+ */
 function captureOutput(child: Child, run: SandboxRun, stop: Stop) {
   const scanner = outputScanner();
   let produced = 0;
@@ -114,7 +120,16 @@ function captureOutput(child: Child, run: SandboxRun, stop: Stop) {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  return { signs: scanner.signs, produced: () => produced };
+  const records: Buffer[] = [];
+  let recorded = 0;
+  if (run.harnessKey) {
+    (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[HARNESS_RECORD_FD]?.on('data', (chunk: Buffer) => {
+      recorded += chunk.length;
+      if (recorded > HARNESS_RECORD_MAX_BYTES) return stop('output');
+      records.push(chunk);
+    });
+  }
+  return { signs: scanner.signs, produced: () => produced, harnessRecords: () => Buffer.concat(records) };
 }
 
 /** The wall clock, the caller's abort, the workspace's disk and the submission's memory. */
@@ -168,6 +183,17 @@ function judge(mode: SandboxMode, result: { exitCode?: number; signal?: string }
     diskLimited: reason === 'disk' || (!reason && ((failed && signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
     durationMs,
   };
+}
+
+/**
+ * stdin closed, stdout and stderr captured; with a harness key, the key readable on HARNESS_KEY_FD and a
+ * channel back on HARNESS_RECORD_FD (the descriptors between stay closed in the test).
+ */
+function stdioOf(run: SandboxRun): ['ignore', 'pipe', 'pipe', ...Array<'ignore' | 'pipe' | Uint8Array>] {
+  if (!run.harnessKey) return ['ignore', 'pipe', 'pipe'];
+  const extra: Array<'ignore' | 'pipe' | Uint8Array> = [];
+  for (let fd = 3; fd <= HARNESS_RECORD_FD; fd++) extra.push(fd === HARNESS_KEY_FD ? new Uint8Array(run.harnessKey) : fd === HARNESS_RECORD_FD ? 'pipe' : 'ignore');
+  return ['ignore', 'pipe', 'pipe', ...extra];
 }
 
 /** With namespaces the test is a child of the init shell, whose status reports a signal as 128 + n. */

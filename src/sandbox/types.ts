@@ -38,6 +38,12 @@ export interface SandboxRun {
   output: OutputSink;
   maxOutputBytes: number;           // output beyond this kills the run (outputLimited)
   signal?: AbortSignal;
+  /**
+   * The verdict channel of a runtime harness: `key` is readable once on HARNESS_KEY_FD, and what the
+   * harness writes to HARNESS_RECORD_FD comes back as `harnessRecords`. Neither descriptor is a file the
+   * sandbox uid can open by name, so a report that arrives there was written by whoever held the fd.
+   */
+  harnessKey?: Buffer;
 }
 
 export interface SandboxResult {
@@ -49,6 +55,8 @@ export interface SandboxResult {
   outputLimited: boolean;
   diskLimited: boolean;
   durationMs: number;
+  /** What arrived on HARNESS_RECORD_FD (runs with a `harnessKey`), at most HARNESS_RECORD_MAX_BYTES. */
+  harnessRecords?: Buffer;
 }
 
 export interface Sandbox {
@@ -82,3 +90,9 @@ export interface SandboxOptions {
    */
   mode?: SandboxMode | 'auto';
 }
+
+/** The test command's descriptors of the verdict channel (3 and 4 are the wrapper scripts' own). */
+export const HARNESS_KEY_FD = 7;
+export const HARNESS_RECORD_FD = 8;
+/** Records beyond this are dropped, and the channel says so (an incomplete verdict is never PASSED). */
+export const HARNESS_RECORD_MAX_BYTES = 8 * 1048576;
