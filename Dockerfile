@@ -72,7 +72,7 @@ RUN node bin/pit-runner.js pit validate
 # evaluation needs more than an import (none does today) is skipped; node ignores a cache that does not match.
 ENV NODE_COMPILE_CACHE=/var/cache/pit-runner/node-compile
 RUN node --input-type=module -e "import { readdirSync } from 'node:fs'; \
-      for (const file of readdirSync('dist')) if (file.endsWith('.js') && file !== 'cli.js') await import('/app/dist/' + file).catch(() => undefined)" \
+      for (const file of readdirSync('dist')) if (file.endsWith('.js') && file !== 'main.js') await import('/app/dist/' + file).catch(() => undefined)" \
  && node bin/pit-runner.js --help >/dev/null
 
 # The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and

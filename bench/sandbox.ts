@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CappedLog } from '../src/grading/capped-log.js';
 import { silentLogger } from '../src/log.js';
-import { createSandbox } from '../src/sandbox/index.js';
+import { createSandbox } from '../src/sandbox/sandbox.js';
 
 const count = Number(process.argv[2] ?? 30);
 const limits = { processes: 64, memoryMb: 256, fileSizeMb: 10, openFiles: 256, cpuSeconds: 10 };

@@ -5,7 +5,7 @@
 // Why a bundle: every start of the CLI is a cold start (an ECS task, a student's `process --zip`), and
 // resolving, reading and instantiating a few hundred separate modules cost more than the code they hold.
 // One file per command (and per lazily loaded adapter, such as each AWS client) keeps the laziness of
-// the sources' dynamic imports; the chunks sit beside cli.js, so `import.meta.url` keeps meaning the
+// the sources' dynamic imports; the chunks sit beside main.js, so `import.meta.url` keeps meaning the
 // install's dist/ folder.
 //
 // `npm run build -- --sourceMap [true|false]`: source maps (off by default; node uses them with
@@ -47,7 +47,7 @@ const lazyStringWidth = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true }); // no module of a deleted source lingers
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/main.ts'],
   outdir: 'dist',
   chunkNames: '[name]-[hash]',
   bundle: true,

@@ -44,6 +44,7 @@ const schema = z.object({
   RUNNER_SANDBOX_UID: sandboxId.default(10001),                    // never 0: tests would run as root
   RUNNER_SANDBOX_GID: sandboxId.default(10001),
   RUNNER_SANDBOX_MODE: z.enum(['auto', 'namespaces', 'uid']).default('auto'), // auto: the strongest the machine allows; uid: the Fargate path
+  RUNNER_SANDBOX_POOL_SIZE: z.coerce.number().int().min(1).max(1024).default(16), // uids (and gids) from RUNNER_SANDBOX_UID: the most submissions graded at once
   // queue
   RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
   RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it
@@ -71,7 +72,7 @@ export interface Config {
   readonly maxOutputBytes: number;
   readonly zip: { readonly maxZipBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxCompressionRatio: number };
   readonly workspaceMaxBytes: number;
-  readonly sandbox: { readonly uid: number; readonly gid: number; readonly mode: z.infer<typeof schema>['RUNNER_SANDBOX_MODE'] };
+  readonly sandbox: { readonly uid: number; readonly gid: number; readonly mode: z.infer<typeof schema>['RUNNER_SANDBOX_MODE']; readonly poolSize: number };
   readonly pollIntervalMs: number;
   readonly visibilityTimeoutS: number;
   readonly leaseSeconds: number;
@@ -124,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       maxCompressionRatio: e.RUNNER_MAX_COMPRESSION_RATIO,
     }),
     workspaceMaxBytes: e.RUNNER_WORKSPACE_MAX_BYTES,
-    sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID, mode: e.RUNNER_SANDBOX_MODE }),
+    sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID, mode: e.RUNNER_SANDBOX_MODE, poolSize: e.RUNNER_SANDBOX_POOL_SIZE }),
     pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
     visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
     leaseSeconds: e.RUNNER_LEASE_S,

@@ -61,7 +61,7 @@ leftovers('after kill -9 of a grading run, the sweep kills its tests and removes
   const recent = await plant(`dl-${child.pid}-new`, new Date(Date.now() + 60_000)); // newer than this run
   const foreign = await plant('other');                               // not the runner's
   const { log, entries } = captureLog();
-  const report = await removeLeftovers({ workDir: work, uid: UID, startedAt: new Date(), log });
+  const report = await removeLeftovers({ workDir: work, uid: UID, poolSize: 16, startedAt: new Date(), log });
 
   assert.equal((await readdir(work)).sort(), [foreign, liveWorkspace, recent].sort());
   assert.equal(await processesOf(UID), [], 'no test process of the killed run is left');
@@ -77,7 +77,7 @@ leftovers('after kill -9 of a grading run, the sweep kills its tests and removes
 
 leftovers('a missing work folder is nothing to sweep', async () => {
   const { log } = captureLog();
-  assert.equal(await removeLeftovers({ workDir: path.join(tmp, 'nowhere'), uid: UID, log }), { removed: 0, bytes: 0, killed: 0, kept: 0 });
+  assert.equal(await removeLeftovers({ workDir: path.join(tmp, 'nowhere'), uid: UID, poolSize: 16, log }), { removed: 0, bytes: 0, killed: 0, kept: 0 });
 });
 
 leftovers.run();

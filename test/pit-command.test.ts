@@ -92,7 +92,7 @@ pitCommand('interactive mode asks before overwriting: no keeps the file, yes rep
 });
 
 pitCommand('the CLI reads answers from stdin, prints the summary on stdout, and exits 2 on a refused overwrite', async () => {
-  const cli = (args: string[], input = '') => execa('node', ['--import', 'tsx', 'src/cli.ts', 'pit', ...args, '--pits-dir', pitsDir], { input, reject: false, env: { LOG_LEVEL: 'silent' } });
+  const cli = (args: string[], input = '') => execa('node', ['--import', 'tsx', 'src/main.ts', 'pit', ...args, '--pits-dir', pitsDir], { input, reject: false, env: { LOG_LEVEL: 'silent' } });
   const created = await cli(['new'], 'js-node-cli-v1\njavascript\nnode\n\n\n\nsum.mjs,README.md\n');
   assert.is(created.exitCode, 0, created.stderr);
   assert.match(created.stdout, /^created PIT js-node-cli-v1\n/);

@@ -1,14 +1,14 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { installDir, testToolsDir, type Config } from '../config.js';
-import { faultOf, RunnerError, toRunnerError } from '../errors.js';
+import type { Config } from '../config.js';
+import { policyOf, RunnerError, toRunnerError, type FaultOutcome } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
 import { markHidden } from './feedback.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
-import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js';
+import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts, type Trust } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
@@ -31,16 +31,8 @@ export interface GradeDeps {
 
 export interface Graded { result: GradeResult; log: Buffer }
 
-/** The sandbox settings a config asks for. */
 /** The wall-clock limit of a PIT's commands on this runner: the PIT's own, capped by RUNNER_TIMEOUT_MS. */
 export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, config: Config) => Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs);
-
-export function sandboxOptions(config: Config): SandboxOptions {
-  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
-  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
-  // folder (local storage, embedded database); they may read the install's test tools.
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
-}
 
 /**
  * unpack → prepare → execute → score for one submission. The student's faults (bad ZIP, missing
@@ -105,13 +97,11 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     });
   } catch (err) {
     const error = toRunnerError(err);
-    const fault = faultOf(error);
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
-    if (fault === 'stop' || fault === 'transient' || fault === 'runner') throw error;
+    const outcome = faultOutcome(error, log);
+    if (!outcome) throw error;
     output.note(`pit-runner: ${error.message}`);
-    if (fault === 'student') return finish(errorResult('INVALID_SUBMISSION', error));
-    log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
-    return finish(errorResult('INTERNAL_ERROR', error));
+    return finish(errorResult(outcome, error));
   } finally {
     // cleanup kills the sandbox's processes and deletes the workspace; if it fails, at least free the disk
     await sandbox.cleanup(workspace).catch(async (err) => {
@@ -200,6 +190,17 @@ async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: Ca
 }
 
 /** The result of a submission that could not be graded: status ERROR, score 0, the reason in `error`. */
+/**
+ * The final outcome a fault gives the submission it hit (the fault table's), or none when the work is to be
+ * released instead. A PIT at fault alerts the operator (alert: the outcome): deploy or fix it, then reprocess.
+ */
+export function faultOutcome(error: RunnerError, log: Logger): FaultOutcome | undefined {
+  const { fault, outcome } = policyOf(error);
+  if (fault === 'exercise') log.error({ alert: outcome, code: error.code, err: error.message }, 'the PIT is at fault, not the submission: deploy or fix it, then reprocess');
+  if (fault === 'internal') log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
+  return outcome;
+}
+
 export function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
   return {
     status: 'ERROR',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { glob } from 'tinyglobby';
 import { nodePreload, pytestSentinelModule } from './harness.js';
-import { sandboxDirs } from '../sandbox/env.js';
+import { sandboxDirs } from '../sandbox/index.js';
 import type { PitConfig } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { SandboxLimits } from '../sandbox/index.js';
 
 /** Shared shapes of the grading pipeline. Modules below `grading/` and the adapters above agree on these. */
 
@@ -16,7 +16,8 @@ export type Outcome =
   | 'TAMPERED'            // the reports or the run's end were not the harness's (score 0, reason in error)
   | 'UNSCORABLE'          // the reports exceed the runner's budget or could not all be read (score 0)
   | 'INVALID_SUBMISSION'  // bad ZIP, missing required files (status ERROR)
-  | 'PIT_UNAVAILABLE'     // the PIT named is unknown or invalid here: configuration, not the student (status ERROR)
+  | 'PIT_UNAVAILABLE'     // the PIT named is unknown here: deployment, not the student (status ERROR)
+  | 'PIT_MISCONFIGURED'   // the PIT's configuration is at fault (invalid, or a run's evidence says so): not the student (status ERROR)
   | 'INTERNAL_ERROR';     // runner fault (status ERROR)
 
 /** Why a result may be incomplete or was not trusted; the codes are stable, the message is for people. */

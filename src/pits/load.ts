@@ -5,7 +5,7 @@ import { RunnerError } from '../errors.js';
 import { pitIdProblem } from '../ids.js';
 import { displayPath, isInside } from '../paths.js';
 import type { PitConfig } from '../grading/types.js';
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { SandboxLimits } from '../sandbox/index.js';
 import { junitTestCommand } from './junit.js';
 import { COORDINATES } from './maven-deps.js';
 

@@ -6,7 +6,7 @@ import { glob } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
-import { readCommandLine, type ShellOnly } from '../sandbox/command-line.js';
+import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
 import { assertPitId, loadPit } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
 import type { PitConfig } from '../grading/types.js';

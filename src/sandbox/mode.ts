@@ -2,7 +2,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { closeToOthers } from './disk.js';
+import { closeToOthers } from './ownership.js';
 import type { SandboxMode, SandboxOptions } from './types.js';
 import { loopbackUp, wrapCommand } from './wrapper.js';
 

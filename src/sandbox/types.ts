@@ -78,7 +78,7 @@ export interface SandboxOptions {
   uid: number;                      // RUNNER_SANDBOX_UID: the first of this runner's sandbox uids
   gid: number;                      // RUNNER_SANDBOX_GID: the first of its gids
   /** uids (and gids) uid…uid+poolSize-1 are this runner's: one per submission graded at once. */
-  poolSize?: number;
+  poolSize: number;
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
@@ -96,6 +96,3 @@ export const HARNESS_KEY_FD = 7;
 export const HARNESS_RECORD_FD = 8;
 /** Records beyond this are dropped, and the channel says so (an incomplete verdict is never PASSED). */
 export const HARNESS_RECORD_MAX_BYTES = 8 * 1048576;
-
-/** Sandbox uids per runner: the most submissions one runner may grade at once. */
-export const SANDBOX_POOL_SIZE = 16;

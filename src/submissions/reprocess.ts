@@ -1,4 +1,5 @@
-import { toRunnerError } from '../errors.js';
+import { toRunnerError, usageError } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { SubmissionOutcome } from './run.js';
 import type { SubmissionStatus } from '../grading/types.js';
@@ -11,6 +12,79 @@ export interface ReprocessSelection {
   since?: Date;
   until?: Date;
   limit?: number;
+}
+
+/** The filters as an operator gives them (the command's flags), not yet checked. */
+export interface ReprocessFilters {
+  ids?: string[];
+  status?: string;
+  pitId?: string;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+const statuses: SubmissionStatus[] = ['PENDING', 'RUNNING', 'DONE', 'ERROR'];
+
+/** Checked filters: a USAGE error names the flag of a bad id or status, or says nothing was selected. */
+export function selectionOf(filters: ReprocessFilters): ReprocessSelection {
+  const bad = filters.ids?.filter((id) => !isUuid(id)) ?? [];
+  if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);
+  const status = filters.status?.toUpperCase() as SubmissionStatus | undefined;
+  if (status && !statuses.includes(status)) throw usageError(`--status: one of ${statuses.join(', ')} (got "${filters.status}")`);
+  const { ids, pitId, since, until, limit } = filters;
+  const selection: ReprocessSelection = {
+    ...(ids?.length && { ids }), ...(status && { status }), ...(pitId && { pitId }),
+    ...(since && { since }), ...(until && { until }), ...(limit && { limit }),
+  };
+  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until) {
+    throw usageError('select something: --ids, or any of --status, --pit, --since, --until');
+  }
+  return selection;
+}
+
+/** Above this many rows a person confirms (or passes --yes). */
+export const CONFIRM_ABOVE = 20;
+
+export interface ReprocessPlan {
+  mode: 'enqueue' | 'inline';
+  dryRun?: boolean;
+  /** --mode inline: submissions graded at once. */
+  concurrency?: number;
+  /** Confirmed beforehand (--yes): no question however many rows. */
+  confirmed?: boolean;
+}
+
+export interface ReprocessRunDeps {
+  repository: ReprocessRepository;
+  queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
+  grade?(id: string): Promise<SubmissionOutcome>;
+  log: Logger;
+  signal?: AbortSignal;
+  onProgress?(p: Progress): void;
+  /** Asks a yes/no question; undefined when nobody can answer (no terminal). */
+  confirm?(question: string): Promise<boolean>;
+}
+
+/** What a reprocess did: only looked, was declined, or enqueued/graded the selection. */
+export type Reprocessed =
+  | { kind: 'looked'; ids: string[] }
+  | { kind: 'declined'; selected: number }
+  | { kind: 'done'; summary: ReprocessSummary };
+
+/** Select; a dry run (or nothing found) stops there; confirm above CONFIRM_ABOVE; then enqueue or grade. */
+export async function reprocessSelection(selection: ReprocessSelection, plan: ReprocessPlan, deps: ReprocessRunDeps): Promise<Reprocessed> {
+  const rows = await deps.repository.select(selection);
+  if (plan.dryRun || !rows.length) return { kind: 'looked', ids: rows.map((row) => row.id) };
+  if (rows.length > CONFIRM_ABOVE && !plan.confirmed) {
+    if (!deps.confirm) throw usageError(`${rows.length} submissions selected (more than ${CONFIRM_ABOVE}): pass --yes to confirm, or --dry-run to look first`);
+    if (!(await deps.confirm(`Reprocess ${rows.length} submissions (--mode ${plan.mode})? [y/N] `))) return { kind: 'declined', selected: rows.length };
+  }
+  const common = { log: deps.log, ...(deps.onProgress && { onProgress: deps.onProgress }), ...(deps.signal && { signal: deps.signal }) };
+  const summary = plan.mode === 'enqueue'
+    ? await enqueueSubmissions(rows, { ...common, repository: deps.repository, queue: deps.queue! })
+    : await gradeInline(rows, { ...common, grade: deps.grade!, concurrency: plan.concurrency ?? 1 });
+  return { kind: 'done', summary };
 }
 
 /** The row fields a reprocess needs (the queue message of the seeds carries all of them). */

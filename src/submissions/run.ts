@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, gradeSubmission, timeLimitMs, type Graded } from '../grading/pipeline.js';
+import { errorResult, faultOutcome, gradeSubmission, timeLimitMs, type Graded } from '../grading/pipeline.js';
 import { STOP_GRACE_MS } from '../queue/consumer.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
@@ -146,15 +146,18 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
     try {
       await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes, deps.signal);
     } catch (err) {
-      if (faultOf(err) !== 'student') throw err;
-      return notGraded(pitId, 'INVALID_SUBMISSION', toRunnerError(err));
+      const error = toRunnerError(err);
+      const outcome = faultOf(error) === 'student' ? faultOutcome(error, deps.log) : undefined;
+      if (!outcome) throw error;
+      return notGraded(pitId, outcome, error);
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
     if (pit instanceof RunnerError) {
-      if (faultOf(pit) !== 'exercise') throw pit;
-      deps.log.error({ alert: 'PIT_UNAVAILABLE', code: pit.code, err: pit.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
-      return notGraded(pitId, 'PIT_UNAVAILABLE', pit);
+      // the same end as the PIT's fault found mid-run: the fault table's outcome, an operator alert
+      const outcome = faultOf(pit) === 'exercise' ? faultOutcome(pit, deps.log) : undefined;
+      if (!outcome) throw pit;
+      return notGraded(pitId, outcome, pit);
     }
     const graded = await gradeSubmission({ zipFile }, pit, deps);
     graded.result.timings.fetchMs = fetchMs;
