@@ -71,7 +71,7 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     }),
     submissions: once('submissions', async () => {
       const [{ createSubmissions }, database] = await Promise.all([import('./db/submissions.js'), scope.database()]);
-      return { value: createSubmissions(database.sql) };
+      return { value: createSubmissions(database.sql, { leaseSeconds: config.leaseSeconds }) };
     }),
     queue: once('queue', async () => {
       requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);

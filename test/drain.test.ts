@@ -289,7 +289,7 @@ real.before(async () => {
     testCommand: `node -e 'setInterval(() => {}, 1000)' ${marker}`,
   }));
   [db, s3] = await Promise.all([freshDatabase({ migrated: true }), localS3(['submissions'])]);
-  subs = createSubmissions(db.sql);
+  subs = createSubmissions(db.sql, { leaseSeconds: 60 });
   const zip = path.join(tmp, 'correct.zip');
   await zipDirectory(path.join(repoRoot, 'examples', pitId, 'correct'), zip);
   const client = s3.client();

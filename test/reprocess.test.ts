@@ -150,7 +150,7 @@ withDatabase.before(async () => {
   server = await startEmbedded(path.join(tmp, 'pg'), silentLogger);
   sql = postgres(server.url, { max: 2, onnotice: () => {} });
   await createMigrator(sql, { dir: defaultMigrationsDir(), log: silentLogger }).up();
-  submissions = createSubmissions(sql);
+  submissions = createSubmissions(sql, { leaseSeconds: 60 });
   await mkdir(path.join(tmp, 'storage', 'submissions'), { recursive: true });
   await zipDirectory(path.join(root, 'examples/javascript-node-roman-v1/correct'), path.join(tmp, 'storage/submissions/roman.zip'), 'correct/');
 });
