@@ -76,7 +76,7 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     queue: once('queue', async () => {
       requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
       const [{ createSqsQueue }, sqs] = await Promise.all([import('./aws/sqs-queue.js'), scope.sqs()]);
-      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) };
+      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl!, aws: config.aws }) };
     }),
     sandbox: once('sandbox', async () => {
       const [{ createSandbox }, { removeLeftovers }, { sandboxOptions }] = await Promise.all([

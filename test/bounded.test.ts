@@ -104,7 +104,7 @@ bounded('an S3 download whose body stops after the headers fails TRANSIENT', asy
 });
 
 bounded('an S3 log upload to a server that never answers fails TRANSIENT', async () => {
-  const error = await orHang(rejection(s3Storage(stall.port).putLog(randomUUID(), Buffer.from('log'))), 30_000, 'putLog');
+  const error = await orHang(rejection(s3Storage(stall.port).putLog(randomUUID(), 1, Buffer.from('log'))), 30_000, 'putLog');
   assert.is(error.code, 'TRANSIENT');
 });
 
@@ -218,7 +218,7 @@ bounded('a submission still fetching at its deadline is released to PENDING, and
 bounded('drain-queue with S3 silent: the row goes back to PENDING and the message is left for a retry, within its bounds', async () => {
   const sqs = new SQSClient({ region: 'us-east-1', credentials: keys });
   const sqsMock = mockClient(sqs);
-  const queue = createSqsQueue({ client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions' });
+  const queue = createSqsQueue({ client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions', aws: quick.aws });
   const store = createSubmissions(db.sql, { leaseSeconds: 60 });
   const submission = await store.insert({ pitId: 'javascript-node-roman-v1', fileKey: 'in/a.zip', userId: 'u1' });
   const body = JSON.stringify({ submissionId: submission.id, fileKey: 'in/a.zip', userId: 'u1', pitId: 'javascript-node-roman-v1', createdAt: submission.createdAt.toISOString() });

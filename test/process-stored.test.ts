@@ -55,7 +55,7 @@ stored('a graded submission leaves a DONE row with score, outcome, feedback, tim
   assert.ok(r.feedback.tests.some((t: { status: string; message?: string }) => t.status === 'failed' && t.message));
   assert.ok(r.feedback.timings.totalMs > 0);
   assert.ok(r.finished_at instanceof Date && r.started_at instanceof Date);
-  assert.is(r.logs_s3_key, `logs/${id}/run.log`);
+  assert.is(r.logs_s3_key, `logs/${id}/1/run.log`);
   assert.match(await readFile(path.join(tmp, 'storage', r.logs_s3_key), 'utf8'), 'pytest');
 });
 

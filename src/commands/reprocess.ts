@@ -1,3 +1,4 @@
+import type { Queue } from '../ports.js';
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
 import { EXIT, usageError } from '../errors.js';
@@ -29,7 +30,7 @@ type Terminal = NodeJS.WritableStream & { isTTY?: boolean };
 
 export interface ReprocessDeps {
   repository: ReprocessRepository;
-  queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
+  queue?: Pick<Queue, 'sendBatch'>;
   grade?(id: string): Promise<SubmissionOutcome>;
   log: Logger;
   signal?: AbortSignal;
