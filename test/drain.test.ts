@@ -248,6 +248,18 @@ drain('a stop during a receive that never answers ends STOPPED (143) after the s
   assert.equal([reason, error?.code, error?.exitCode], ['stopped', 'STOPPED', 143]);
 });
 
+drain('a stop ends the drain even when SQS stops answering the calls that hand running work back', async () => {
+  deliveries([message('held')]);
+  sqs.on(ChangeMessageVisibilityCommand).callsFake(() => new Promise(() => {}));
+  const controller = new AbortController();
+  const drained = drainSubmissions({ queue, deps, signal: controller.signal, stopGraceMs: 100, work: () => new Promise<never>(() => {}) });
+  await sleep(50);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const { reason, error, summary } = await orHang(drained, 10_000, 'the drain');
+  assert.equal([reason, error?.exitCode, summary.leftForRetry], ['stopped', 143, 1]);
+  assert.ok(calls(ChangeMessageVisibilityCommand).some((c) => c.ReceiptHandle === 'held' && c.VisibilityTimeout === 0));
+});
+
 drain('--max-seconds ends a receive that never answers at the budget', async () => {
   sqs.on(ReceiveMessageCommand).callsFake(() => new Promise(() => {}));
   const { reason, error, summary } = await orHang(drainSubmissions({ queue, deps, maxSeconds: 2, work: async () => graded }), 10_000, 'the drain');
