@@ -49,6 +49,7 @@ const schema = z.object({
   RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
   RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it
   RUNNER_LEASE_S: positiveInt.default(60),                         // a RUNNING row whose heartbeat is older may be taken over; renewed every third of it
+  RUNNER_STOP_GRACE_MS: positiveInt.default(8_000),                // on a stop, running work gets this to release itself (drain-queue exits within it + 2 s)
   // bounded calls (each attempt; the SDK's retries and the runner's come on top)
   RUNNER_AWS_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),       // TCP (and TLS) connect to an AWS endpoint
   RUNNER_AWS_REQUEST_TIMEOUT_MS: positiveInt.default(15_000),      // until the response starts, and any silence within it; SQS adds its long poll
@@ -76,6 +77,7 @@ export interface Config {
   readonly pollIntervalMs: number;
   readonly visibilityTimeoutS: number;
   readonly leaseSeconds: number;
+  readonly stopGraceMs: number;
   readonly aws: { readonly connectTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly db: { readonly connectTimeoutS: number; readonly statementTimeoutMs: number };
   readonly submissionGraceMs: number;
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
     visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
     leaseSeconds: e.RUNNER_LEASE_S,
+    stopGraceMs: e.RUNNER_STOP_GRACE_MS,
     aws: Object.freeze({ connectTimeoutMs: e.RUNNER_AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.RUNNER_AWS_REQUEST_TIMEOUT_MS }),
     db: Object.freeze({ connectTimeoutS: e.RUNNER_DB_CONNECT_TIMEOUT_S, statementTimeoutMs: e.RUNNER_DB_STATEMENT_TIMEOUT_MS }),
     submissionGraceMs: e.RUNNER_SUBMISSION_GRACE_MS,

@@ -74,12 +74,12 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     }),
     submissions: once('submissions', async () => {
       const [{ createSubmissions }, database] = await Promise.all([import('./db/submissions.js'), scope.database()]);
-      return { value: createSubmissions(database.sql) };
+      return { value: createSubmissions(database.sql, { leaseSeconds: config.leaseSeconds }) };
     }),
     queue: once('queue', async () => {
       requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
       const [{ createSqsQueue }, sqs] = await Promise.all([import('./aws/sqs-queue.js'), scope.sqs()]);
-      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) };
+      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl!, aws: config.aws }) };
     }),
     sandbox: once('sandbox', async () => {
       const { openSandbox } = await import('./sandbox/index.js');

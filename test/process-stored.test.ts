@@ -39,7 +39,7 @@ async function submit(pitId: string, kind: string) {
   const id = randomUUID();
   const fileKey = `submissions/${id}.zip`;
   await zipDirectory(path.join(repoRoot, 'examples', pitId, kind), path.join(tmp, 'storage', fileKey));
-  await createSubmissions(db.sql).insert({ id, pitId, fileKey, userId: 'student-1' });
+  await createSubmissions(db.sql, { leaseSeconds: 60 }).insert({ id, pitId, fileKey, userId: 'student-1' });
   return id;
 }
 
@@ -55,7 +55,7 @@ stored('a graded submission leaves a DONE row with score, outcome, feedback, tim
   assert.ok(r.feedback.tests.some((t: { status: string; message?: string }) => t.status === 'failed' && t.message));
   assert.ok(r.feedback.timings.totalMs > 0);
   assert.ok(r.finished_at instanceof Date && r.started_at instanceof Date);
-  assert.is(r.logs_s3_key, `logs/${id}/run.log`);
+  assert.is(r.logs_s3_key, `logs/${id}/1/run.log`);
   assert.match(await readFile(path.join(tmp, 'storage', r.logs_s3_key), 'utf8'), 'pytest');
 });
 
@@ -74,7 +74,7 @@ stored('a final row is skipped (exit 0) and left unchanged; --force regrades it'
 
 stored('a missing ZIP ends the row ERROR with a message', async () => {
   const id = randomUUID();
-  await createSubmissions(db.sql).insert({ id, pitId: 'javascript-node-roman-v1', fileKey: 'submissions/nowhere.zip' });
+  await createSubmissions(db.sql, { leaseSeconds: 60 }).insert({ id, pitId: 'javascript-node-roman-v1', fileKey: 'submissions/nowhere.zip' });
   const run = await runCli(['process', '--submission-id', id], { env });
   assert.is(run.exitCode, 0, run.stderr);
   const r = await row(id);
@@ -88,7 +88,7 @@ stored('a forced regrade that cannot finish keeps the earlier result instead of 
   const before = await row(id);
   const storage = { location: 'test://down', download: async () => { throw transientError('storage is down'); }, putLog: async () => 'x' };
   const config = loadConfig(env);
-  const deps = { config, log: silentLogger, store: createSubmissions(db.sql), storage, sandbox: sandboxFor(config) };
+  const deps = { config, log: silentLogger, store: createSubmissions(db.sql, { leaseSeconds: 60 }), storage, sandbox: sandboxFor(config) };
   const error = await rejection(runSubmission(id, deps, { force: true }));
   assert.is(error.code, 'TRANSIENT');
   const after = await row(id);
@@ -109,7 +109,7 @@ stored('SIGTERM mid-run kills the tests, puts the row back to PENDING and exits 
   const id = randomUUID();
   const fileKey = `submissions/${id}.zip`;
   await writeZip(path.join(tmp, 'storage', fileKey), [{ name: 'run.sh', data: `sleep ${marker}\n` }]);
-  await createSubmissions(db.sql).insert({ id, pitId: 'shell-slow', fileKey });
+  await createSubmissions(db.sql, { leaseSeconds: 60 }).insert({ id, pitId: 'shell-slow', fileKey });
 
   const child = runCli(['process', '--submission-id', id], { env: { ...env, PITS_DIR: pitsDir } });
   for (let i = 0; i < 300 && !(await execa('pgrep', ['-f', `sleep ${marker}`], { reject: false })).stdout; i++) await sleep(100);

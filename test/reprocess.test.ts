@@ -53,7 +53,7 @@ function setup(rows: SelectedSubmission[], extra: Partial<ReprocessDeps> = {}) {
   sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: unknown[] }) => ({ Successful: input.Entries, Failed: [] }));
   const stdout = sink();
   const deps: ReprocessDeps = {
-    repository, queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL }), log: silentLogger, stdout, stderr: sink(), ...extra,
+    repository, queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL, aws: loadConfig({}).aws }), log: silentLogger, stdout, stderr: sink(), ...extra,
   };
   const run = (args: Partial<ReprocessArgs>) => reprocess({ mode: 'enqueue', ...args }, deps);
   const sentBodies = () => sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
@@ -150,7 +150,7 @@ withDatabase.before(async () => {
   server = await startEmbedded(path.join(tmp, 'pg'), silentLogger);
   sql = postgres(server.url, { max: 2, onnotice: () => {} });
   await createMigrator(sql, { dir: defaultMigrationsDir(), log: silentLogger }).up();
-  submissions = createSubmissions(sql);
+  submissions = createSubmissions(sql, { leaseSeconds: 60 });
   await mkdir(path.join(tmp, 'storage', 'submissions'), { recursive: true });
   await zipDirectory(path.join(root, 'examples/javascript-node-roman-v1/correct'), path.join(tmp, 'storage/submissions/roman.zip'), 'correct/');
 });

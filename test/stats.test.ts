@@ -25,7 +25,7 @@ function graded(score: number, tests: TestResult[], overrides: Partial<GradeResu
 }
 
 async function seed() {
-  const repo = createSubmissions(db.sql);
+  const repo = createSubmissions(db.sql, { leaseSeconds: 60 });
   const results = [
     graded(100, [test('adds', true), test('divides', true)]),
     graded(50, [test('adds', true), test('divides', false)]),

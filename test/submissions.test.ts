@@ -10,7 +10,7 @@ const submissions = suite<{ db: TestDatabase; repo: Submissions }>('submissions'
 
 submissions.before(async (context) => {
   context.db = await freshDatabase({ migrated: true });
-  context.repo = createSubmissions(context.db.sql);
+  context.repo = createSubmissions(context.db.sql, { leaseSeconds: 60 });
 });
 submissions.after(async ({ db }) => db.close());
 

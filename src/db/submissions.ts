@@ -4,7 +4,6 @@ import { usageError } from '../errors.js';
 import type { GradeResult, Outcome, StudentFeedback, SubmissionStatus } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord } from '../ports.js';
 import { isUuid } from '../ids.js';
-import { defaultConfig } from '../config.js';
 import { bounded, type Sql } from './connection.js';
 
 /** What `feedback` (JSONB) holds: the GradeResult without the fields that have their own columns. */
@@ -42,14 +41,17 @@ const COLUMNS = `id, user_id as "userId", pit_id as "pitId", file_key as "fileKe
   created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt",
   heartbeat_at as "heartbeatAt"`;
 
-/** The submissions table (columns are snake_case; rows come back camelCase). */
-export function createSubmissions(sql: Sql) {
+/**
+ * The submissions table (columns are snake_case; rows come back camelCase). `leaseSeconds`
+ * (RUNNER_LEASE_S) is the lease a claim honours unless the call names its own.
+ */
+export function createSubmissions(sql: Sql, settings: { leaseSeconds: number }) {
   const columns = sql.unsafe(COLUMNS);
 
   const store: ResultsStore = {
     async claim(id, options = {}) {
       checkId(id);
-      const leaseSeconds = options.leaseSeconds ?? defaultConfig().leaseSeconds;
+      const leaseSeconds = options.leaseSeconds ?? settings.leaseSeconds;
       // one statement: the update is fenced on status and lease; when it matches nothing, the same
       // snapshot says whether the row is missing, final or busy (no second query that could race).
       // A RUNNING row is taken over only when its heartbeat is older than the lease (its owner died);

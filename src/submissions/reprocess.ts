@@ -1,3 +1,4 @@
+import type { Queue } from '../ports.js';
 import { toRunnerError, usageError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -57,7 +58,7 @@ export interface ReprocessPlan {
 
 export interface ReprocessRunDeps {
   repository: ReprocessRepository;
-  queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
+  queue?: Pick<Queue, 'sendBatch'>;
   grade?(id: string): Promise<SubmissionOutcome>;
   log: Logger;
   signal?: AbortSignal;
@@ -133,14 +134,14 @@ export function queueMessageBody(row: SelectedSubmission): string {
  */
 export async function enqueueSubmissions(
   rows: SelectedSubmission[],
-  deps: { repository: ReprocessRepository; queue: { sendBatch(bodies: string[]): Promise<{ sent: number }> }; log: Logger; onProgress?(p: Progress): void; signal?: AbortSignal },
+  deps: { repository: ReprocessRepository; queue: Pick<Queue, 'sendBatch'>; log: Logger; onProgress?(p: Progress): void; signal?: AbortSignal },
 ): Promise<ReprocessSummary> {
   const summary = emptySummary('enqueue', rows.length);
   for (let start = 0; start < rows.length && !deps.signal?.aborted; start += 10) {
     const batch = rows.slice(start, start + 10);
     try {
       await deps.repository.resetToPending(batch.map((row) => row.id));
-      summary.enqueued += (await deps.queue.sendBatch(batch.map(queueMessageBody))).sent;
+      summary.enqueued += (await deps.queue.sendBatch(batch.map(queueMessageBody), deps.signal)).sent;
     } catch (err) {
       const error = toRunnerError(err);
       deps.log.warn({ code: error.code, ids: batch.map((row) => row.id) }, `batch not enqueued: ${error.message}`);
