@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, gradeSubmission, timeLimitMs, type Graded } from '../grading/pipeline.js';
+import { errorResult, gradeSubmission, gradingTimeMs, type Graded } from '../grading/pipeline.js';
 import { STOP_GRACE_MS } from '../queue/consumer.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
@@ -38,7 +38,7 @@ const WIND_DOWN_MS = STOP_GRACE_MS - 2_000;
 /**
  * claim → fetch → grade → publish for one stored submission. The student's faults end as a DONE or
  * ERROR row. A transient fault (after retries), a stop or the submission's deadline (its PIT's time
- * limit + RUNNER_SUBMISSION_GRACE_MS) releases the row to PENDING and is thrown (TRANSIENT, or
+ * limit for each of its runs + RUNNER_SUBMISSION_GRACE_MS) releases the row to PENDING and is thrown (TRANSIENT, or
  * STOPPED), so the queue message stays for redelivery. While the work runs, the row's lease is renewed
  * every third of RUNNER_LEASE_S, so a duplicate delivery meanwhile ends `busy` instead of grading it
  * again. `published: false` means a newer attempt owns the row.
@@ -64,7 +64,7 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   try {
     // an unknown or invalid PIT fails after the fetch, as before (a missing ZIP is still the student's ERROR)
     const pit = await loadPit(config.pitsDir, submission.pitId).catch((err: unknown) => toRunnerError(err));
-    const deadlineMs = timeLimitMs(pit instanceof RunnerError ? undefined : pit, config) + config.submissionGraceMs;
+    const deadlineMs = gradingTimeMs(pit instanceof RunnerError ? undefined : pit, config) + config.submissionGraceMs;
     timer = setTimeout(() => deadline.abort(pastDeadline(deadlineMs)), deadlineMs);
     const signal = deps.signal ? AbortSignal.any([deps.signal, deadline.signal]) : deadline.signal;
     const work = gradeAndPublish(submissionId, attempt, submission, pit, { ...deps, log, signal });
@@ -96,7 +96,7 @@ async function gradeAndPublish(submissionId: string, attempt: number, submission
 }
 
 function pastDeadline(deadlineMs: number): RunnerError {
-  return new RunnerError('TRANSIENT', `the submission was not graded within its deadline of ${Math.round(deadlineMs / 1000)} s (its PIT's time limit + RUNNER_SUBMISSION_GRACE_MS): released for a later attempt`, { details: { deadlineMs } });
+  return new RunnerError('TRANSIENT', `the submission was not graded within its deadline of ${Math.round(deadlineMs / 1000)} s (its PIT's time limit, once per run, + RUNNER_SUBMISSION_GRACE_MS): released for a later attempt`, { details: { deadlineMs } });
 }
 
 /**
