@@ -8,7 +8,11 @@ import { studentFeedback } from '../src/grading/feedback.js';
 import type { GradeResult } from '../src/grading/types.js';
 import { silentLogger } from '../src/log.js';
 import { formatResult } from '../src/report/formats.js';
+import { gradeSubmission } from '../src/grading/pipeline.js';
+import { validatePit } from '../src/pits/validate.js';
+import { verifyPit } from '../src/pits/verify.js';
 import { repoRoot } from './helpers/cli.js';
+import { sandboxFor } from './helpers/sandbox.js';
 import { gradeById } from './helpers/grade.js';
 import { workRoot } from './sandbox-helpers.js';
 
@@ -19,7 +23,7 @@ import { workRoot } from './sandbox-helpers.js';
 const hidden = suite('hidden tests');
 let tmp: string;
 let pitsDir: string;
-const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'hidden'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
+const runnerConfig = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'hidden'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
 
 const SECRET = /quokka/i;
 const SECRET_HEX = Buffer.from('quokka').toString('hex');
@@ -112,7 +116,7 @@ async function grade(pitId: string, files: Record<string, string>) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), text);
   }
-  const graded = await gradeById({ dir }, pitId, { config: config(), log: silentLogger });
+  const graded = await gradeById({ dir }, pitId, { config: runnerConfig(), log: silentLogger });
   return { ...graded, text: graded.log.toString() };
 }
 
@@ -319,6 +323,23 @@ hidden('hiddenFeedback none: the student sees the visible run and the score, not
   assert.is(student.score, result.score);
   assert.is(result.summary.total, 7);
   assert.not.match(formatResult(result, 'exercism'), 'hidden test');
+});
+
+hidden('pit validate refuses a hidden pattern that names a visible test file\'s class, with the fix', async () => {
+  const config = JSON.parse(await readFile(path.join(pitsDir, `${java.pit}.json`), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(pitsDir, 'java-misplaced.json'), JSON.stringify({ ...config, template: java.pit, hiddenTests: [...java.hiddenTests, 'bank.BankAccountTest#refuses*'] }));
+  const report = await validatePit(pitsDir, 'java-misplaced', { log: silentLogger });
+  assert.equal(report.problems, ['hiddenTests: bank.BankAccountTest#refuses* names tests of src/test/java/bank/BankAccountTest.java, which the visible run has: add the file to hiddenFiles or narrow the pattern']);
+  assert.equal((await validatePit(pitsDir, java.pit, { log: silentLogger })).problems, []);
+});
+
+hidden('pit verify finds a hidden pattern naming a test of the visible run, and a hidden test no pattern names', async () => {
+  const config = JSON.parse(await readFile(path.join(pitsDir, `${node.pit}.json`), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(pitsDir, 'roman-misplaced.json'), JSON.stringify({ ...config, template: node.pit, hiddenTests: ['quokka edge cases#quokka writes*', 'roman#writes 1994*'] }));
+  const solution = path.join(repoRoot, 'examples', node.pit, 'correct');
+  const verified = await verifyPit({ pitId: 'roman-misplaced', solution, check: true }, { config: runnerConfig(), log: silentLogger, grade: gradeSubmission, sandbox: sandboxFor(runnerConfig()) });
+  assert.ok(verified.problems.includes('hiddenTests names roman#writes 1994 as MCMXCIV, which ran in the visible run: add its file to hiddenFiles or narrow the pattern'), verified.problems.join('\n'));
+  assert.ok(verified.problems.includes('test quokka edge cases#quokka reads MCM ran only in the hidden run, but no hiddenTests pattern names it: add one'), verified.problems.join('\n'));
 });
 
 hidden.run();
