@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -14,6 +14,7 @@ import { verifyPit } from '../src/pits/verify.js';
 import { repoRoot } from './helpers/cli.js';
 import { sandboxFor } from './helpers/sandbox.js';
 import { gradeById } from './helpers/grade.js';
+import { addHiddenPit } from './helpers/hidden-pits.js';
 import { workRoot } from './sandbox-helpers.js';
 
 // Hidden tests through the whole pipeline, for the junit, pytest and node build tools: each sample PIT
@@ -93,20 +94,7 @@ hidden.before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'hidden-tests-'));
   await chmod(tmp, 0o711);
   pitsDir = path.join(tmp, 'pits');
-  for (const sample of [java, python, node]) {
-    await cp(path.join(repoRoot, 'pits', sample.pit), path.join(pitsDir, sample.pit), { recursive: true });
-    await writeFile(path.join(pitsDir, sample.pit, sample.file), sample.source);
-    const config = JSON.parse(await readFile(path.join(repoRoot, 'pits', `${sample.pit}.json`), 'utf8')) as { expectedTests: string[]; testCommand: string };
-    await writeFile(path.join(pitsDir, `${sample.pit}.json`), JSON.stringify({
-      ...config,
-      // every test file of the folder, not the one the sample names
-      testCommand: config.testCommand.replace('tests/roman.test.mjs', 'tests/'),
-      ...(sample === node && { maxTimeoutMs: 8000 }),
-      expectedTests: [...config.expectedTests, ...sample.ids],
-      hiddenTests: sample.hiddenTests,
-      hiddenFiles: [sample.file],
-    }));
-  }
+  for (const sample of [java, python, node]) await addHiddenPit(pitsDir, sample, sample.pit, sample === node ? { maxTimeoutMs: 8000 } : {});
 });
 hidden.after(() => rm(tmp, { recursive: true, force: true }));
 
