@@ -23,7 +23,7 @@ const runs = Number(process.argv[2] ?? 5);
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-hidden-'));
 await chmod(tmp, 0o711);
 const pitsDir = path.join(tmp, 'pits');
-const config = loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: process.env.RUNNER_WORK_DIR ?? path.join(tmp, 'work') });
+const config = loadConfig({ ...process.env, PITS_DIR: pitsDir, RUNNER_WORK_DIR: process.env.RUNNER_WORK_DIR ?? path.join(tmp, 'work') });
 const sandbox = createSandbox(sandboxOptions(config), silentLogger);
 
 // Two tests each that the samples' correct solutions pass.

@@ -24,7 +24,9 @@ import { workRoot } from './sandbox-helpers.js';
 const hidden = suite('hidden tests');
 let tmp: string;
 let pitsDir: string;
-const runnerConfig = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'hidden'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
+// the caller's sandbox uids, when given: another suite's sandbox sweeps every process of its own uids
+const { RUNNER_SANDBOX_UID, RUNNER_SANDBOX_GID } = process.env;
+const runnerConfig = () => loadConfig({ RUNNER_SANDBOX_UID, RUNNER_SANDBOX_GID, PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'hidden'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
 
 const SECRET = /quokka/i;
 const SECRET_HEX = Buffer.from('quokka').toString('hex');

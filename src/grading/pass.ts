@@ -37,12 +37,15 @@ export interface Pass {
 /** The wall-clock limit of one run of a PIT's commands on this runner: the PIT's own, capped by RUNNER_TIMEOUT_MS. */
 export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, config: Config) => Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs);
 
+/** The solution as taken, in a folder the sandbox never gets; the last run may move its files rather than copy them. */
+export interface TakenSolution { dir: string; files: string[]; take: 'copy' | 'move' }
+
 /**
- * One sandboxed run in a fresh workspace: the solution (from `solutionDir`, which the sandbox never
- * gets) and the template less `plan.leaveOut`, a sentinel, the commands, then the reports read and
- * scored. The workspace and every process of its sandbox are gone when this returns or throws.
+ * One sandboxed run in a fresh workspace: the solution and the template less `plan.leaveOut`, a
+ * sentinel, the commands, then the reports read and scored. The workspace and every process of its
+ * sandbox are gone when this returns or throws.
  */
-export async function runPass(pit: PitConfig, plan: PassPlan, solution: { dir: string; files: string[] }, output: CappedLog, deps: PassDeps): Promise<Pass> {
+export async function runPass(pit: PitConfig, plan: PassPlan, solution: TakenSolution, output: CappedLog, deps: PassDeps): Promise<Pass> {
   const { config, sandbox, log } = deps;
   // named after this process, so a later run can tell the leftovers of a dead one (sandbox/leftovers.ts)
   const workspace = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
@@ -51,7 +54,7 @@ export async function runPass(pit: PitConfig, plan: PassPlan, solution: { dir: s
     let t = performance.now();
     const projectRoot = path.join(workspace, 'submission');
     await mkdir(projectRoot);
-    await takeSolution(solution.dir, projectRoot, ['**'], 'copy');
+    await takeSolution(solution.dir, projectRoot, ['**'], solution.take);
     const instructorFiles = await applyTemplate(pit, projectRoot, plan.leaveOut);
     const sentinel = await plantSentinel(pit, projectRoot, workspace, solution.files, plan.leaveOut);
     await clearReports(projectRoot, pit.reports);

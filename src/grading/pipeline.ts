@@ -7,7 +7,7 @@ import { exists } from '../paths.js';
 import type { Sandbox, SandboxOptions } from '../sandbox/index.js';
 import { CappedLog } from './capped-log.js';
 import { ignoredNote } from './integrity.js';
-import { runPass, timeLimitMs, type Pass, type PassPlan } from './pass.js';
+import { runPass, timeLimitMs, type Pass, type PassPlan, type TakenSolution } from './pass.js';
 import { combineRuns, gradeOfRun, hiddenRunNeeded, passPlans, type Grade } from './runs.js';
 import { takeSolution } from './solution.js';
 import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
@@ -64,21 +64,21 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   };
 
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
-  // the solution as taken, runner-private: each run's workspace gets a fresh copy of it
+  // the solution as taken, runner-private: each run's workspace gets it afresh
   const stash = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
   try {
     const t = performance.now();
     const dir = path.join(stash, 'solution');
     const { taken, ignored } = await unpack(source, stash, dir, pit, config);
-    const solution = { dir, files: taken };
+    const plans = passPlans(pit);
+    const solution: TakenSolution = { dir, files: taken, take: plans.hidden ? 'copy' : 'move' };
     timings.unpackMs = Math.round(performance.now() - t);
     if (ignored.length) integrity.push(ignoredNote(ignored));
 
-    const plans = passPlans(pit);
     const visible = await runPass(pit, plans.visible, solution, output, deps);
     addTimings(timings, visible);
     if (!plans.hidden) return finish(gradeOfRun(visible));
-    const hidden = hiddenRunNeeded(visible.scored) ? await hiddenPass(pit, plans.hidden, solution, logs, deps) : undefined;
+    const hidden = hiddenRunNeeded(visible.scored) ? await hiddenPass(pit, plans.hidden, { ...solution, take: 'move' }, logs, deps) : undefined;
     if (hidden) addTimings(timings, hidden);
     return finish(combineRuns(pit, plans.hidden, visible, hidden));
   } catch (err) {
@@ -99,7 +99,7 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
  * The hidden run, with a log of its own. Whatever it throws besides a stop or a transient fault
  * becomes an internal error in words that name nothing of it: its text stays in its log.
  */
-async function hiddenPass(pit: PitConfig, plan: PassPlan, solution: { dir: string; files: string[] }, logs: CappedLog[], deps: GradeDeps): Promise<Pass> {
+async function hiddenPass(pit: PitConfig, plan: PassPlan, solution: TakenSolution, logs: CappedLog[], deps: GradeDeps): Promise<Pass> {
   const output = new CappedLog(deps.config.maxLogBytes);
   logs.push(output);
   try {
