@@ -12,7 +12,7 @@ let db: TestDatabase;
 stats.before(async () => { db = await freshDatabase({ migrated: true }); });
 stats.after(() => db.close());
 
-const test = (name: string, passed: boolean): TestResult => ({ name, classname: 'T', status: passed ? 'passed' : 'failed', timeMs: 1 });
+const test = (name: string, passed: boolean, hidden?: true): TestResult => ({ name, classname: 'T', status: passed ? 'passed' : 'failed', timeMs: 1, ...(hidden && { hidden }) });
 
 function graded(score: number, tests: TestResult[], overrides: Partial<GradeResult> = {}): GradeResult {
   const passed = tests.filter((t) => t.status === 'passed').length;
@@ -29,7 +29,7 @@ async function seed() {
   const results = [
     graded(100, [test('adds', true), test('divides', true)]),
     graded(50, [test('adds', true), test('divides', false)]),
-    graded(0, [test('adds', false), test('divides', false)]),
+    graded(0, [test('adds', false), test('divides', false), test('secretOverflow', false, true)]),
     graded(0, [], { status: 'ERROR', outcome: 'INVALID_SUBMISSION', error: { code: 'INVALID_SUBMISSION', message: 'the ZIP contains no files' } }),
   ];
   const ids: string[] = [];
@@ -50,6 +50,7 @@ stats('counts, score bands, the tests failed most often and the errors of one PI
   assert.equal(found.byStatus.map((row) => [row.status, row.outcome, row.count]).sort(), [['DONE', 'FAILED', 2], ['DONE', 'PASSED', 1], ['ERROR', 'INVALID_SUBMISSION', 1]]);
   assert.equal(found.scoreBands, [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
   assert.equal(found.hardestTests, [{ test: 'T#divides', failed: 2, ran: 3 }, { test: 'T#adds', failed: 1, ran: 3 }]);
+  assert.equal(found.hardestHiddenTests, [{ test: 'T#secretOverflow', failed: 1, ran: 1 }]);
   assert.equal(found.errors.map((e) => [e.id, e.errorCode, e.message]), [[ids[3], 'INVALID_SUBMISSION', 'the ZIP contains no files']]);
   assert.is((await pitStats(db.sql, { pitId: 'calc', since: new Date(Date.now() + 60_000) })).total, 0);
 });
@@ -65,6 +66,7 @@ stats('the CLI prints a terminal summary, or JSON with --json', async () => {
   assert.is(text.exitCode, 0, text.stderr);
   assert.match(text.stdout, '4 submissions (calc)');
   assert.match(text.stdout, '2/3  T#divides');
+  assert.match(text.stdout, 'hidden tests failed most often\n  1/1  T#secretOverflow');
   const json = await runCli(['stats', '--pit', 'calc', '--json'], { env: { DATABASE_URL: db.url } });
   assert.is((JSON.parse(json.stdout) as { total: number }).total, 4);
   const bad = await runCli(['stats', '--since', 'yesterday'], { env: { DATABASE_URL: db.url } });

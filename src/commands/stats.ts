@@ -28,6 +28,8 @@ export function statsText(stats: PitStats, filter: StatsFilter): string {
   lines.push('', 'tests failed most often');
   if (!stats.hardestTests.length) lines.push('  (none)');
   for (const test of stats.hardestTests) lines.push(`  ${test.failed}/${test.ran}  ${test.test}`);
+  if (stats.hardestHiddenTests.length) lines.push('', 'hidden tests failed most often');
+  for (const test of stats.hardestHiddenTests) lines.push(`  ${test.failed}/${test.ran}  ${test.test}`);
   lines.push('', 'latest submissions that ended ERROR');
   if (!stats.errors.length) lines.push('  (none)');
   for (const error of stats.errors) lines.push(`  ${error.id}  ${error.createdAt.toISOString()}  ${error.errorCode ?? ''}  ${(error.message ?? '').split('\n')[0]}`);

@@ -7,8 +7,10 @@ export interface PitStats {
   byStatus: Array<{ status: string; outcome: string | null; count: number }>;
   /** Graded (DONE) submissions per score band: [0,10), [10,20) … [90,100]. */
   scoreBands: number[];
-  /** Tests that did not pass most often among graded submissions. */
+  /** Visible tests that did not pass most often among graded submissions. */
   hardestTests: Array<{ test: string; failed: number; ran: number }>;
+  /** The same for hidden tests, by name: for instructors only, as everything here. */
+  hardestHiddenTests: Array<{ test: string; failed: number; ran: number }>;
   /** The latest submissions that could not be graded. */
   errors: Array<{ id: string; errorCode: string | null; message: string | null; createdAt: Date }>;
 }
@@ -21,20 +23,22 @@ export async function pitStats(sql: Sql, filter: StatsFilter): Promise<PitStats>
     ${filter.pitId ? sql`and pit_id = ${filter.pitId}` : sql``}
     ${filter.since ? sql`and created_at >= ${filter.since}` : sql``}
     ${filter.until ? sql`and created_at < ${filter.until}` : sql``}`;
-  const [byStatus, bands, hardest, errors] = await Promise.all([
+  const failedMost = (hidden: boolean) => sql<PitStats['hardestTests']>`
+      select test.value->>'classname' || '#' || (test.value->>'name') as test,
+        count(*) filter (where test.value->>'status' <> 'passed')::int as failed, count(*)::int as ran
+      from submissions, jsonb_array_elements(coalesce(feedback->'tests', '[]'::jsonb)) as test
+      where ${where} and status = 'DONE' and (test.value ? 'hidden') = ${hidden}
+      group by 1 having count(*) filter (where test.value->>'status' <> 'passed') > 0
+      order by failed desc, test limit ${LISTED}`;
+  const [byStatus, bands, hardest, hardestHidden, errors] = await Promise.all([
     sql<PitStats['byStatus']>`
       select status, outcome, count(*)::int as count from submissions where ${where}
       group by status, outcome order by count desc, status, outcome`,
     sql<Array<{ band: number; count: number }>>`
       select least(floor(score / 10), 9)::int as band, count(*)::int as count from submissions
       where ${where} and status = 'DONE' and score is not null group by band`,
-    sql<PitStats['hardestTests']>`
-      select test.value->>'classname' || '#' || (test.value->>'name') as test,
-        count(*) filter (where test.value->>'status' <> 'passed')::int as failed, count(*)::int as ran
-      from submissions, jsonb_array_elements(coalesce(feedback->'tests', '[]'::jsonb)) as test
-      where ${where} and status = 'DONE'
-      group by 1 having count(*) filter (where test.value->>'status' <> 'passed') > 0
-      order by failed desc, test limit ${LISTED}`,
+    failedMost(false),
+    failedMost(true),
     sql<PitStats['errors']>`
       select id, error_code as "errorCode", feedback->'error'->>'message' as message, created_at as "createdAt"
       from submissions where ${where} and status = 'ERROR' order by created_at desc limit ${LISTED}`,
@@ -45,6 +49,7 @@ export async function pitStats(sql: Sql, filter: StatsFilter): Promise<PitStats>
     byStatus: [...byStatus],
     scoreBands,
     hardestTests: [...hardest],
+    hardestHiddenTests: [...hardestHidden],
     errors: [...errors],
   };
 }

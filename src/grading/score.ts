@@ -41,10 +41,7 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
     ? expectedSet(pit.expectedTests, reported, notes)
     : { tests: reported, ran: reported.filter((t) => !isLoadFailure(t)).length };
   const summary = summarize(tests);
-  const weight = (t: TestResult) => pit.weights?.[testId(t)] ?? 1;
-  const possible = sum(tests.map(weight));
-  const earned = sum(tests.filter((t) => t.status === 'passed').map(weight));
-  const score = possible > 0 ? Math.round((earned / possible) * 10_000) / 100 : 0;
+  const score = weightedScore(tests, pit.weights);
   const result = (outcome: Outcome, extra: Partial<Scored> = {}): Scored => ({ outcome, score, summary, tests, notes, integrity, ...extra });
   const distrusted = (outcome: Outcome, note: IntegrityNote) => {
     if (!integrity.includes(note)) integrity.push(note);
@@ -102,12 +99,20 @@ function expectedSet(expected: string[], reported: TestResult[], notes: string[]
   return { tests, ran: expected.filter((id) => byId.has(id)).length };
 }
 
-function didNotRun(id: string): TestResult {
+/** 0–100, two decimals: the weight of the tests that passed over the weight of them all (a test weighs 1 unless `weights` says). */
+export function weightedScore(tests: TestResult[], weights: Record<string, number> | undefined): number {
+  const weight = (t: TestResult) => weights?.[testId(t)] ?? 1;
+  const possible = sum(tests.map(weight));
+  const earned = sum(tests.filter((t) => t.status === 'passed').map(weight));
+  return possible > 0 ? Math.round((earned / possible) * 10_000) / 100 : 0;
+}
+
+export function didNotRun(id: string): TestResult {
   const hash = id.indexOf('#');
   return { classname: hash < 0 ? '' : id.slice(0, hash), name: hash < 0 ? id : id.slice(hash + 1), status: 'failed', timeMs: 0, message: 'did not run' };
 }
 
-function summarize(tests: TestResult[]): Summary {
+export function summarize(tests: TestResult[]): Summary {
   const count = (status: TestResult['status']) => tests.filter((t) => t.status === status).length;
   return { total: tests.length, passed: count('passed'), failed: count('failed'), errors: count('error'), skipped: count('skipped') };
 }

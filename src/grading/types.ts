@@ -72,8 +72,30 @@ export interface GradeResult {
   notes?: string[];              // e.g. "ignored 3 unexpected tests from reports"
   integrity?: IntegrityNote[];   // what the runner set aside or distrusted, for instructors to filter on
   error?: { code: string; message: string };
+  /** Present when the PIT has hidden tests: each sandboxed run as it ended (instructor-only). */
+  runs?: Runs;
 }
 
+/** What a student sees of the hidden run: how many hidden tests there are and how many passed, or nothing. */
+export type HiddenFeedback = 'counts' | 'none';
+
+/** The two runs of a submission to a PIT with hidden tests; `hidden` is absent when it was not run. */
+export interface Runs { visible: RunRecord; hidden?: RunRecord; hiddenFeedback: HiddenFeedback }
+
+/** One sandboxed run as it ended: its own outcome, score and words (the hidden run's are never a student's). */
+export interface RunRecord {
+  outcome: Outcome;
+  score: number;
+  summary: Summary;
+  exitCode: number | null;
+  timedOut: boolean;
+  executeMs: number;
+  notes?: string[];
+  integrity?: IntegrityNote[];
+  error?: { code: string; message: string };
+  /** Tests this run reported but does not score: in the visible run those `hiddenTests` names, in the hidden run the visible ones. */
+  dropped?: string[];
+}
 
 /** What a student may see of a result (built by `studentFeedback`): what the platform shows. */
 export interface StudentFeedback {
@@ -109,7 +131,9 @@ export interface PitConfig {
   reports: string[];                  // globs relative to the project root
   expectedTests?: string[];           // "classname#name" ids
   weights?: Record<string, number>;   // by test id; default 1
-  hiddenTests?: string[];             // test id patterns (`*` wildcard) hidden from students
+  hiddenTests?: string[];             // test id patterns (`*` wildcard) of the hidden tests
+  hiddenFiles?: string[];             // template files (relative, resolved from the PIT's globs) that hold them: in the hidden run only
+  hiddenFeedback: HiddenFeedback;     // what students see of the hidden run (default counts)
   testTimeoutMs?: number;             // per-test time limit, enforced by each build tool's harness
   network: boolean;
   limits: SandboxLimits;

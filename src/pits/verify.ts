@@ -44,7 +44,7 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const { result, log } = await deps.grade(source, withoutExpectations, { config: deps.config, log: deps.log, sandbox: deps.sandbox, ...(deps.signal && { signal: deps.signal }) });
   const testIds = [...new Set(result.tests.map(testId))].sort();
   const durationMs = Math.max(1, result.timings.executeMs);
-  const problems = gradeProblems(result);
+  const problems = [...gradeProblems(result), ...hiddenRunProblems(result)];
   if (options.check && !pit.expectedTests) problems.push('no expectedTests recorded yet: run `pit verify` without --check');
   if (options.check && pit.expectedTests) {
     const ran = new Set(testIds);
@@ -66,6 +66,16 @@ function gradeProblems(result: GradeResult): string[] {
   return [
     `the solution scores ${result.score}, not 100 (${result.outcome})`,
     ...failing.map((t) => `${t.status}: ${testId(t)}${t.message ? ` — ${t.message.split('\n')[0]}` : ''}`),
+  ];
+}
+
+/** Tests on the wrong side of the line between the runs: a hidden one in a visible file, or one no pattern names in a hidden file. */
+function hiddenRunProblems({ runs, tests }: GradeResult): string[] {
+  if (!runs) return [];
+  const visible = new Set(tests.filter((t) => !t.hidden).map(testId));
+  return [
+    ...(runs.visible.dropped ?? []).map((id) => `hiddenTests names ${id}, which ran in the visible run: add its file to hiddenFiles or narrow the pattern`),
+    ...(runs.hidden?.dropped ?? []).filter((id) => !visible.has(id)).map((id) => `test ${id} ran only in the hidden run, but no hiddenTests pattern names it: add one`),
   ];
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, faultOutcome, gradeSubmission, timeLimitMs, type Graded } from '../grading/pipeline.js';
+import { errorResult, faultOutcome, gradeSubmission, gradingTimeMs, type Graded } from '../grading/pipeline.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
@@ -47,7 +47,7 @@ export function windDownWithin(stopGraceMs: number): number {
 /**
  * claim → fetch → grade → publish for one stored submission. The student's faults end as a DONE or
  * ERROR row. A transient fault (after retries), a stop or the submission's deadline (its PIT's time
- * limit + RUNNER_SUBMISSION_GRACE_MS) releases the row to PENDING and is thrown (TRANSIENT, or
+ * limit for each of its runs + RUNNER_SUBMISSION_GRACE_MS) releases the row to PENDING and is thrown (TRANSIENT, or
  * STOPPED), so the queue message stays for redelivery. While the work runs, the row's lease is renewed
  * every third of RUNNER_LEASE_S, so a duplicate delivery meanwhile ends `busy` instead of grading it
  * again. When the renewal, or the fence before the upload, shows that a newer attempt took the claim
@@ -75,7 +75,7 @@ export async function runSubmission(submissionId: string, deps: SubmissionDeps, 
   try {
     // an unknown or invalid PIT fails after the fetch, as before (a missing ZIP is still the student's ERROR)
     const pit = await loadPit(config.pitsDir, submission.pitId).catch((err: unknown) => toRunnerError(err));
-    const deadlineMs = timeLimitMs(pit instanceof RunnerError ? undefined : pit, config) + config.submissionGraceMs;
+    const deadlineMs = gradingTimeMs(pit instanceof RunnerError ? undefined : pit, config) + config.submissionGraceMs;
     timer = setTimeout(() => deadline.abort(pastDeadline(deadlineMs)), deadlineMs);
     const signal = AbortSignal.any([deadline.signal, claimed.lost, ...(deps.signal ? [deps.signal] : [])]);
     const work = gradeAndPublish(submission, attempt, pit, claimed, { ...deps, log, signal });
@@ -115,7 +115,7 @@ async function gradeAndPublish(submission: SubmissionRecord, attempt: number, pi
 }
 
 function pastDeadline(deadlineMs: number): RunnerError {
-  return new RunnerError('TRANSIENT', `the submission was not graded within its deadline of ${Math.round(deadlineMs / 1000)} s (its PIT's time limit + RUNNER_SUBMISSION_GRACE_MS): released for a later attempt`, { details: { deadlineMs } });
+  return new RunnerError('TRANSIENT', `the submission was not graded within its deadline of ${Math.round(deadlineMs / 1000)} s (its PIT's time limit, once per run, + RUNNER_SUBMISSION_GRACE_MS): released for a later attempt`, { details: { deadlineMs } });
 }
 
 /**
