@@ -11,7 +11,7 @@
 // `npm run build -- --sourceMap [true|false]`: source maps (off by default; node uses them with
 // --enable-source-maps).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -68,4 +68,13 @@ await build({
 });
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
+// The commit a grade's provenance names: GIT_SHA when given (the image's build has no .git), else the checkout's.
+writeFileSync(new URL('../dist/build-info.json', import.meta.url), `${JSON.stringify({ gitSha: process.env.GIT_SHA || checkoutSha() })}\n`);
 writeStamp(root, snapshot);
+
+function checkoutSha() {
+  const git = (...args) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return null;
+  return `${head.stdout.trim()}${git('status', '--porcelain', '--untracked-files=no').stdout.trim() ? '-dirty' : ''}`;
+}

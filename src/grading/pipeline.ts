@@ -12,6 +12,7 @@ import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js
 import { scoreRun, type RunFacts } from './score.js';
 import { applyTemplate } from './template.js';
 import { ignoredNote } from './integrity.js';
+import { describeRun, provenanceHeader } from './provenance.js';
 import { plantSentinel } from './sentinel.js';
 import { takeSolution } from './solution.js';
 import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
@@ -54,11 +55,15 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
   const integrity: IntegrityNote[] = [];
   const since = (t: number) => Math.round(performance.now() - t);
-  const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
+  // measured while the submission is graded (the toolchain's versions once per process)
+  const provenance = describeRun(pit, { sandbox: deps.sandbox, timeoutMs: timeLimitMs(pit, config) });
+  const finish = async (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Promise<Graded> => {
+    const produced = await provenance;
+    output.header(provenanceHeader(produced));
     timings.totalMs = since(started);
     log.info({ step: 'grade', status: result.status, outcome: result.outcome, score: result.score, timings }, 'graded');
     return {
-      result: { pitId, ...result, ...(integrity.length ? { integrity } : {}), timings, logBytes: output.bytes, logTruncated: output.truncated },
+      result: { pitId, ...result, ...(integrity.length ? { integrity } : {}), timings, logBytes: output.bytes, logTruncated: output.truncated, provenance: produced },
       log: output.toBuffer(),
     };
   };
@@ -92,7 +97,7 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     integrity.push(...scored.integrity);
     const notes = scored.notes;
     if (scored.message) output.note(`pit-runner: ${scored.message}`);
-    return finish({
+    return await finish({
       status: 'DONE',
       outcome: scored.outcome,
       score: scored.score,
@@ -109,9 +114,9 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
     if (fault === 'stop' || fault === 'transient' || fault === 'runner') throw error;
     output.note(`pit-runner: ${error.message}`);
-    if (fault === 'student') return finish(errorResult('INVALID_SUBMISSION', error));
+    if (fault === 'student') return await finish(errorResult('INVALID_SUBMISSION', error));
     log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
-    return finish(errorResult('INTERNAL_ERROR', error));
+    return await finish(errorResult('INTERNAL_ERROR', error));
   } finally {
     // cleanup kills the sandbox's processes and deletes the workspace; if it fails, at least free the disk
     await sandbox.cleanup(workspace).catch(async (err) => {

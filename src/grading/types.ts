@@ -1,4 +1,5 @@
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { RunnerBuild } from '../build-info.js';
+import type { SandboxLimits, SandboxMode } from '../sandbox/types.js';
 
 /** Shared shapes of the grading pipeline. Modules below `grading/` and the adapters above agree on these. */
 
@@ -70,6 +71,22 @@ export interface GradeResult {
   notes?: string[];              // e.g. "ignored 3 unexpected tests from reports"
   integrity?: IntegrityNote[];   // what the runner set aside or distrusted, for instructors to filter on
   error?: { code: string; message: string };
+  /** What produced this result; absent on results from before it was recorded ("provenance unknown"). */
+  provenance?: Provenance;
+}
+
+/**
+ * What produced a result, so a grade can be traced and regraded: the PIT's content, the runner's build,
+ * the toolchain the tests ran with, the sandbox and its limits. A field that could not be measured is null.
+ */
+export interface Provenance {
+  /** sha256 of the PIT's config file and every file of its template (null: the PIT could not be loaded). */
+  pitHash: string | null;
+  runner: RunnerBuild;
+  buildTool: string | null;
+  /** Versions of the tools the PIT's build tool uses, measured on this runner, e.g. { java: '17.0.13' }. */
+  toolchain: Record<string, string | null>;
+  sandbox: { mode: SandboxMode; limits: SandboxLimits; timeoutMs: number; network: boolean } | null;
 }
 
 

@@ -11,6 +11,7 @@ import { killAllOf, uidsWithProcesses } from './processes.js';
 import { runCommand } from './run.js';
 import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
+export { toolPath } from './env.js';
 export { SANDBOX_POOL_SIZE, type PrepareOptions, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
 
 
@@ -51,6 +52,8 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
 
   return {
     isolated: isRoot && options.mode !== 'self',
+
+    mode: () => modeReady,
 
     async prepare(workspace, prepareOptions = {}) {
       const mode = await modeReady;

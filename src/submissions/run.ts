@@ -9,6 +9,7 @@ import { STOP_GRACE_MS } from '../queue/consumer.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
+import { describeRun, provenanceHeader } from '../grading/provenance.js';
 import type { GradeResult, Outcome, PitConfig } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord, SubmissionStorage } from '../ports.js';
 
@@ -147,14 +148,14 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
       await deps.storage.download(fileKey, zipFile, config.zip.maxZipBytes, deps.signal);
     } catch (err) {
       if (faultOf(err) !== 'student') throw err;
-      return notGraded(pitId, 'INVALID_SUBMISSION', toRunnerError(err));
+      return await notGraded(pitId, 'INVALID_SUBMISSION', toRunnerError(err), pit, deps);
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
     if (pit instanceof RunnerError) {
       if (faultOf(pit) !== 'exercise') throw pit;
       deps.log.error({ alert: 'PIT_UNAVAILABLE', code: pit.code, err: pit.message }, 'the submission names a PIT this runner cannot load: deploy or fix it, then reprocess');
-      return notGraded(pitId, 'PIT_UNAVAILABLE', pit);
+      return await notGraded(pitId, 'PIT_UNAVAILABLE', pit, pit, deps);
     }
     const graded = await gradeSubmission({ zipFile }, pit, deps);
     graded.result.timings.fetchMs = fetchMs;
@@ -164,8 +165,10 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
   }
 }
 
-function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded {
-  const log = Buffer.from(`pit-runner: ${error.message}\n`);
+async function notGraded(pitId: string, outcome: Outcome, error: RunnerError, pit: PitConfig | RunnerError, deps: SubmissionDeps): Promise<Graded> {
+  const loaded = pit instanceof RunnerError ? undefined : pit;
+  const provenance = await describeRun(loaded, { sandbox: deps.sandbox, timeoutMs: timeLimitMs(loaded, deps.config) });
+  const log = Buffer.from([...provenanceHeader(provenance), `pit-runner: ${error.message}`, ''].join('\n'));
   return {
     log,
     result: {
@@ -174,6 +177,7 @@ function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded 
       timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
       logBytes: log.length,
       logTruncated: false,
+      provenance,
     },
   };
 }
