@@ -41,6 +41,7 @@ function memoryRepository(rows: SelectedSubmission[]) {
   const resets: string[][] = [];
   const repository: ReprocessRepository = {
     async select(filter) { return filter.ids ? rows.filter((row) => filter.ids!.includes(row.id)) : rows; },
+    async gradedPitIds() { return [...new Set(rows.map((row) => row.pitId))]; },
     async resetToPending(ids) { resets.push(ids); return ids.length; },
   };
   return { repository, resets };
@@ -53,7 +54,7 @@ function setup(rows: SelectedSubmission[], extra: Partial<ReprocessDeps> = {}) {
   sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: unknown[] }) => ({ Successful: input.Entries, Failed: [] }));
   const stdout = sink();
   const deps: ReprocessDeps = {
-    repository, queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL }), log: silentLogger, stdout, stderr: sink(), ...extra,
+    repository, pitsDir: path.join(root, 'pits'), queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL }), log: silentLogger, stdout, stderr: sink(), ...extra,
   };
   const run = (args: Partial<ReprocessArgs>) => reprocess({ mode: 'enqueue', ...args }, deps);
   const sentBodies = () => sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));

@@ -4,7 +4,7 @@ import { EXIT, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isUuid } from '../ids.js';
 import {
-  enqueueSubmissions, gradeInline, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
+  enqueueSubmissions, gradeInline, selectSubmissions, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
 } from '../submissions/reprocess.js';
 import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
 import type { SubmissionStatus } from '../grading/types.js';
@@ -18,6 +18,7 @@ export interface ReprocessArgs {
   pit?: string;
   since?: string;
   until?: string;
+  stale?: boolean;
   limit?: number;
   mode: 'enqueue' | 'inline';
   dryRun?: boolean;
@@ -29,6 +30,8 @@ type Terminal = NodeJS.WritableStream & { isTTY?: boolean };
 
 export interface ReprocessDeps {
   repository: ReprocessRepository;
+  /** Where the PITs are, as this runner grades them (`--stale` hashes them). */
+  pitsDir: string;
   queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
   grade?(id: string): Promise<SubmissionOutcome>;
   log: Logger;
@@ -53,10 +56,10 @@ export function parseSelection(args: ReprocessArgs): ReprocessSelection {
   const selection: ReprocessSelection = {
     ...(ids?.length && { ids }), ...(status && { status }), ...(args.pit && { pitId: args.pit }),
     ...(args.since && { since: date('--since', args.since) }), ...(args.until && { until: date('--until', args.until) }),
-    ...(args.limit && { limit: args.limit }),
+    ...(args.stale && { stale: true }), ...(args.limit && { limit: args.limit }),
   };
-  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until) {
-    throw usageError('select something: --ids, or any of --status, --pit, --since, --until');
+  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until && !selection.stale) {
+    throw usageError('select something: --ids, or any of --stale, --status, --pit, --since, --until');
   }
   return selection;
 }
@@ -74,9 +77,9 @@ function progressReporter(stderr: Terminal, log: Logger) {
 /** Select, confirm, then enqueue or grade; prints the selection (dry run) or a JSON summary on stdout. */
 export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promise<number> {
   const selection = parseSelection(args);
-  const rows = await deps.repository.select(selection);
+  const { rows, unloadable } = await selectSubmissions(selection, { repository: deps.repository, pitsDir: deps.pitsDir, log: deps.log });
   if (args.dryRun || !rows.length) {
-    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: rows.length, ids: rows.map((row) => row.id) })}\n`);
+    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: rows.length, ids: rows.map((row) => row.id), ...(unloadable.length && { unloadable }) })}\n`);
     return EXIT.OK;
   }
   if (rows.length > CONFIRM_ABOVE && !args.yes) {
@@ -102,11 +105,12 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
  * The command's wiring from the scope: the database (always), the queue (enqueue) and the grading deps
  * (inline). The queue is opened first, so a missing AWS_SQS_QUEUE_URL is reported before the database opens.
  */
-export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'>> {
+export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade' | 'pitsDir'>> {
   const queue = needs.queue ? await scope.queue() : undefined;
   const deps = needs.grade ? await scope.submissionDeps() : undefined;
   return {
     repository: await scope.submissions(),
+    pitsDir: scope.config.pitsDir,
     ...(queue && { queue }),
     ...(deps && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
   };
@@ -128,6 +132,7 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('pit', { type: 'string', describe: 'PIT id' })
     .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
     .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
+    .option('stale', { type: 'boolean', describe: 'whose current result was graded by another version of the PIT (its content hash) than the one here now, or by an unknown one' })
     .option('limit', { type: 'number', describe: 'at most this many rows' })
     .option('mode', { choices: ['enqueue', 'inline'] as const, default: 'enqueue' as const, describe: 'enqueue: back to PENDING and onto SQS; inline: grade here' })
     .option('concurrency', { type: 'number', default: 1, describe: '--mode inline: submissions graded at once' })

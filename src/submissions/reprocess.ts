@@ -1,5 +1,7 @@
 import { toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { pitHash } from '../grading/provenance.js';
+import { loadPit } from '../pits/load.js';
 import type { SubmissionOutcome } from './run.js';
 import type { SubmissionStatus } from '../grading/types.js';
 
@@ -10,6 +12,8 @@ export interface ReprocessSelection {
   pitId?: string;
   since?: Date;
   until?: Date;
+  /** Only submissions whose current result was graded by another version of their PIT than the one deployed now. */
+  stale?: boolean;
   limit?: number;
 }
 
@@ -24,8 +28,32 @@ export interface SelectedSubmission {
 
 /** The part of the submissions repository reprocess uses. */
 export interface ReprocessRepository {
-  select(filter: ReprocessSelection): Promise<SelectedSubmission[]>;
+  select(filter: Omit<ReprocessSelection, 'stale'> & { staleAgainst?: Record<string, string> }): Promise<SelectedSubmission[]>;
+  /** The PITs of submissions that have a current result. */
+  gradedPitIds(): Promise<string[]>;
   resetToPending(ids: string[]): Promise<unknown>;
+}
+
+/**
+ * The selected rows. With `stale`, each PIT concerned is loaded from `pitsDir` and hashed as it is now;
+ * a submission is stale when its current result names another hash, or none (graded before hashes were
+ * recorded). A PIT that cannot be loaded here is left out and named in `unloadable`.
+ */
+export async function selectSubmissions(selection: ReprocessSelection, deps: { repository: ReprocessRepository; pitsDir: string; log: Logger }): Promise<{ rows: SelectedSubmission[]; unloadable: string[] }> {
+  const { stale, ...filter } = selection;
+  if (!stale) return { rows: await deps.repository.select(filter), unloadable: [] };
+  const pitIds = selection.pitId ? [selection.pitId] : await deps.repository.gradedPitIds();
+  const hashes: Record<string, string> = {};
+  const unloadable: string[] = [];
+  for (const pitId of pitIds) {
+    try {
+      hashes[pitId] = await pitHash(await loadPit(deps.pitsDir, pitId));
+    } catch (err) {
+      unloadable.push(pitId);
+      deps.log.warn({ pitId, err: toRunnerError(err).message }, 'reprocess --stale: this PIT cannot be loaded here: its submissions are left out');
+    }
+  }
+  return { rows: await deps.repository.select({ ...filter, staleAgainst: hashes }), unloadable };
 }
 
 export interface Progress { done: number; total: number; failed: number }
