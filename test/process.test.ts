@@ -1,10 +1,13 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { zipDirectory } from './helpers/zip.js';
+import { pitHash } from '../src/grading/provenance.js';
+import type { Provenance } from '../src/grading/types.js';
+import { loadPit } from '../src/pits/load.js';
 
 // Every sample PIT graded end to end through the CLI in local mode: correct, wrong, compile error.
 const samples = suite('process samples');
@@ -40,6 +43,17 @@ for (const pitId of pits) {
     assert.ok(result.error?.message, 'a message pointing at the compiler error');
   });
 }
+samples('--format json carries the provenance, and run.log starts with it', async () => {
+  const pitId = 'javascript-node-roman-v1';
+  const out = path.join(tmp, 'out');
+  const run = await runCli(['process', '--zip', path.join(repoRoot, 'examples', pitId, 'correct'), '--pit', pitId, '--format', 'json', '--out', out]);
+  assert.is(run.exitCode, 0, run.stderr);
+  const { provenance } = JSON.parse(run.stdout) as { provenance: Provenance };
+  assert.is(provenance.pitHash, await pitHash(await loadPit(path.join(repoRoot, 'pits'), pitId)));
+  assert.equal(Object.keys(provenance.toolchain), ['node']);
+  const log = await readFile(path.join(out, 'run.log'), 'utf8');
+  assert.ok(log.startsWith(`pit-runner: runner ${provenance.runner.version} build ${provenance.runner.gitSha}`), log.slice(0, 200));
+});
 samples.run();
 
 // Local-mode usage errors: nothing graded, exit 2 (or 1 for a broken config), a message that names the problem.
