@@ -4,7 +4,7 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pitHash } from '../src/grading/provenance.js';
+import { pitHash } from '../src/grading/pit-hash.js';
 import { loadPit } from '../src/pits/load.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

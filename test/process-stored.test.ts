@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
 import { transientError } from '../src/errors.js';
 import { runSubmission } from '../src/submissions/run.js';
-import { pitHash } from '../src/grading/provenance.js';
+import { pitHash } from '../src/grading/pit-hash.js';
 import { loadPit } from '../src/pits/load.js';
 import { silentLogger } from '../src/log.js';
 import { rejection } from './helpers/assert.js';

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { zipDirectory } from './helpers/zip.js';
-import { pitHash } from '../src/grading/provenance.js';
+import { pitHash } from '../src/grading/pit-hash.js';
 import type { Provenance } from '../src/grading/types.js';
 import { loadPit } from '../src/pits/load.js';
 

@@ -21,7 +21,7 @@ import postgres from 'postgres';
 import { RunnerError } from '../src/errors.js';
 import type { ReprocessRepository, SelectedSubmission } from '../src/submissions/reprocess.js';
 import { silentLogger } from '../src/log.js';
-import { pitHash } from '../src/grading/provenance.js';
+import { pitHash } from '../src/grading/pit-hash.js';
 import { loadPit } from '../src/pits/load.js';
 
 const reprocessSuite = suite('reprocess');

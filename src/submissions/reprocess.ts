@@ -1,6 +1,6 @@
 import { toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { pitHash } from '../grading/provenance.js';
+import { pitHash } from '../grading/pit-hash.js';
 import { loadPit } from '../pits/load.js';
 import type { SubmissionOutcome } from './run.js';
 import type { SubmissionStatus } from '../grading/types.js';
