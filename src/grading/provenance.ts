@@ -4,42 +4,44 @@ import { toolPath, type Sandbox } from '../sandbox/index.js';
 import { pitHash } from './pit-hash.js';
 import type { PitConfig, Provenance } from './types.js';
 
-/** How each tool says its version: the command and the pattern its first match is read from. */
-const TOOLS: Record<string, { argv: string[]; version: RegExp }> = {
-  java: { argv: ['java', '-version'], version: /version "([^"]+)"/ },
-  maven: { argv: ['mvn', '-B', '--version'], version: /Apache Maven (\S+)/ },
-  python: { argv: ['python3', '--version'], version: /Python (\S+)/ },
-  pytest: { argv: ['python3', '-m', 'pytest', '--version'], version: /pytest (\S+)/ },
-  node: { argv: ['node', '--version'], version: /v(\d\S*)/ },
+/** How to ask for versions: a command, and the pattern each tool's version is read from in its output. */
+const PROBES: Record<string, { argv: string[]; versions: Record<string, RegExp> }> = {
+  java: { argv: ['java', '-version'], versions: { java: /version "([^"]+)"/ } },
+  maven: { argv: ['mvn', '-B', '--version'], versions: { maven: /Apache Maven (\S+)/ } },
+  // pytest's installed version without importing pytest (a second of start-up)
+  python: {
+    argv: ['python3', '-I', '-c', "import sys, importlib.metadata as m; print('Python', sys.version.split()[0]); print('pytest', m.version('pytest'))"],
+    versions: { python: /Python (\S+)/, pytest: /pytest (\S+)/ },
+  },
+  node: { argv: ['node', '--version'], versions: { node: /v(\d\S*)/ } },
 };
 
-/** The tools each build tool runs; another build tool's are not known, so not measured. */
-const TOOLS_OF: Record<string, string[]> = {
+/** What each build tool runs; another build tool's tools are not known, so not measured. */
+const PROBES_OF: Record<string, string[]> = {
   maven: ['java', 'maven'],
   javac: ['java'],
   junit: ['java'],
-  pytest: ['python', 'pytest'],
+  pytest: ['python'],
   node: ['node'],
 };
 
-const measured = new Map<string, Promise<string | null>>();
+const measured = new Map<string, Promise<Record<string, string | null>>>();
 
-/** A tool's version as the tests find it (their PATH), measured once per process; null when it does not answer. */
-function toolVersion(tool: string): Promise<string | null> {
-  let version = measured.get(tool);
-  if (!version) {
-    const { argv, version: pattern } = TOOLS[tool]!;
-    version = execa(argv[0]!, argv.slice(1), { env: toolPath(), extendEnv: false, reject: false, timeout: 15_000, stdin: 'ignore', all: true })
-      .then((result) => pattern.exec(String(result.all ?? ''))?.[1] ?? null, () => null);
-    measured.set(tool, version);
+/** A probe's versions as the tests find the tools (their PATH), measured once per process; null when a tool does not answer. */
+function probe(name: string): Promise<Record<string, string | null>> {
+  let versions = measured.get(name);
+  if (!versions) {
+    const { argv, versions: patterns } = PROBES[name]!;
+    versions = execa(argv[0]!, argv.slice(1), { env: toolPath(), extendEnv: false, reject: false, timeout: 15_000, stdin: 'ignore', all: true })
+      .then((result) => String(result.all ?? ''), () => '')
+      .then((output) => Object.fromEntries(Object.entries(patterns).map(([tool, pattern]) => [tool, pattern.exec(output)?.[1] ?? null])));
+    measured.set(name, versions);
   }
-  return version;
+  return versions;
 }
 
 export async function toolchainOf(buildTool: string): Promise<Record<string, string | null>> {
-  const tools = TOOLS_OF[buildTool] ?? [];
-  const versions = await Promise.all(tools.map(toolVersion));
-  return Object.fromEntries(tools.map((tool, index) => [tool, versions[index] ?? null]));
+  return Object.assign({}, ...(await Promise.all((PROBES_OF[buildTool] ?? []).map(probe))));
 }
 
 /**
