@@ -46,7 +46,7 @@ const deps: SubmissionDeps = {
   storage: {} as SubmissionStorage,
   sandbox: {} as Sandbox, // the work is stubbed: nothing runs
 };
-const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true };
+const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true, current: true };
 
 let events: string[];
 const body = (submissionId = randomUUID()) =>
@@ -113,7 +113,7 @@ drain('received messages are hidden for the visibility timeout, not the queue de
 
 drain('a result a newer attempt fenced out keeps its message (the newer attempt has not committed)', async () => {
   deliveries([message('stale')]);
-  const summary = await run({ work: async () => ({ ...graded, published: false }) });
+  const summary = await run({ work: async () => ({ ...graded, published: false, current: false }) });
   assert.equal(events, []);
   assert.is(summary.skipped, 1);
 });

@@ -125,7 +125,7 @@ stored('a forced regrade ending ERROR for a runner fault keeps the DONE grade cu
   // the deployed PIT is gone: its submissions end PIT_UNAVAILABLE, the configuration's fault
   const forced = await runCli(['process', '--submission-id', id, '--force'], { env: { ...env, PITS_DIR: path.join(tmp, 'no-pits') } });
   assert.is(forced.exitCode, 0, forced.stderr);
-  assert.is(JSON.parse(forced.stdout).outcome, 'PIT_UNAVAILABLE');
+  assert.equal([JSON.parse(forced.stdout).outcome, JSON.parse(forced.stdout).current], ['PIT_UNAVAILABLE', false]);
   const after = await row(id);
   assert.equal([after.status, Number(after.score), after.current_result_id, after.logs_s3_key], ['DONE', 100, before.current_result_id, before.logs_s3_key]);
   const history = await createSubmissions(db.sql).results(id);

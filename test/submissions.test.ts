@@ -184,7 +184,7 @@ submissions('a regrade that ends ERROR is recorded beside the DONE grade and nev
   await repo.publish(row.id, 1, result(50), 'logs/1');
   const graded = (await repo.get(row.id))!;
   await repo.claim(row.id, { force: true });
-  assert.ok(await repo.publish(row.id, 2, internalError(), 'logs/2'));
+  assert.is(await repo.publish(row.id, 2, internalError(), 'logs/2'), 'beside');
   const after = (await repo.get(row.id))!;
   assert.equal([after.status, after.score, after.outcome, after.logsS3Key, after.currentResultId, after.attempt], ['DONE', 50, 'FAILED', 'logs/1', graded.currentResultId, 2]);
   assert.equal(after.finishedAt, graded.finishedAt);

@@ -127,7 +127,7 @@ export function createSubmissions(sql: Sql) {
         if (status === 'ERROR' && row.currentStatus === 'DONE') {
           // a failure to grade never replaces a grade: recorded beside it, the row is its grade again
           await tx`update submissions set status = 'DONE', finished_at = ${row.currentFinishedAt}, heartbeat_at = null where id = ${id}`;
-          return true;
+          return 'beside' as const;
         }
         await tx`
           update submissions set status = ${status}, outcome = ${outcome}, score = ${score},

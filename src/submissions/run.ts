@@ -23,7 +23,8 @@ export interface SubmissionDeps {
 }
 
 export type SubmissionOutcome =
-  | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean }
+  /** `current: false`: an ERROR recorded beside the grade the submission keeps. */
+  | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean; current: boolean }
   | { kind: 'skipped'; reason: 'final' }
   /** Another runner is grading it under a live lease: keep the message for later (not an error). */
   | { kind: 'busy' }
@@ -89,11 +90,12 @@ async function gradeAndPublish(submissionId: string, attempt: number, submission
   const graded = await fetchAndGrade(submission, pit, deps);
   const logsKey = await withRetry('upload log', () => storage.putLog(submissionId, graded.log, deps.signal), log);
   const student = studentFeedback(graded.result);
-  const published = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, student), log);
+  const written = await withRetry('publish', () => store.publish(submissionId, attempt, graded.result, logsKey, student), log);
   const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
-  if (published) log.info(fields, 'published');
+  if (written === 'beside') log.warn(fields, 'not graded: recorded beside the earlier grade, which stays current');
+  else if (written) log.info(fields, 'published');
   else log.warn(fields, 'a newer attempt owns this submission: result not written');
-  return { kind: 'graded', attempt, result: graded.result, published };
+  return { kind: 'graded', attempt, result: graded.result, published: written !== false, current: written === true };
 }
 
 function pastDeadline(deadlineMs: number): RunnerError {
