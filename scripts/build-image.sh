@@ -64,6 +64,7 @@ compressed_size() {
 build_started=$SECONDS
 buildah bud --isolation chroot --network host --layers \
   --build-arg NODE_DIGEST="$base_digest" \
+  --build-arg GIT_SHA="$(git -C "$repo_root" rev-parse "${ref:-HEAD}" 2>/dev/null || true)" \
   --quiet --tag "$image_name" --file "$context/Dockerfile" "$context"
 say "built $image_name in $((SECONDS - build_started)) s, $(podman image inspect --format '{{.Size}}' "$image_name" | numfmt --to=si)B"
 say "compressed (gzip, as pulled): $(compressed_size | numfmt --to=si)B"

@@ -69,6 +69,8 @@ await build({
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
 writeFileSync(new URL('../dist/runtime-packages.json', import.meta.url), `${JSON.stringify(runtimePackages(), null, 2)}\n`);
+// The commit a grade's provenance names: GIT_SHA when given (the image's build has no .git), else the checkout's.
+writeFileSync(new URL('../dist/build-info.json', import.meta.url), `${JSON.stringify({ gitSha: process.env.GIT_SHA || checkoutSha() })}\n`);
 writeStamp(root, snapshot);
 
 /**
@@ -87,4 +89,11 @@ function runtimePackages() {
     }
   }
   return [...found].sort();
+}
+
+function checkoutSha() {
+  const git = (...args) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return null;
+  return `${head.stdout.trim()}${git('status', '--porcelain', '--untracked-files=no').stdout.trim() ? '-dirty' : ''}`;
 }

@@ -43,8 +43,11 @@ export interface ResultsStore {
     | { claimed: false; reason: 'missing' | 'final' | 'busy'; status?: SubmissionStatus }>;
   /** Renews the lease of `attempt` (heartbeat = now); false when that attempt no longer owns the row. */
   heartbeat(id: string, attempt: number): Promise<boolean>;
-  /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
-  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean>;
+  /**
+   * Writes the final result only while `attempt` is still the row's attempt; false when stale. `beside`:
+   * an ERROR recorded beside the DONE grade the submission keeps (a failure to grade never replaces a grade).
+   */
+  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean | 'beside'>;
   /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */
   release(id: string, attempt: number, to?: SubmissionStatus): Promise<boolean>;
 }

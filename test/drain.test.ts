@@ -4,6 +4,8 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pitHash } from '../src/grading/pit-hash.js';
+import { loadPit } from '../src/pits/load.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -45,7 +47,7 @@ const deps: SubmissionDeps = {
   storage: {} as SubmissionStorage,
   sandbox: {} as Sandbox, // the work is stubbed: nothing runs
 };
-const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true };
+const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true, current: true };
 
 let events: string[];
 const body = (submissionId = randomUUID()) =>
@@ -112,7 +114,7 @@ drain('received messages are hidden for the visibility timeout, not the queue de
 
 drain('a result a newer attempt fenced out keeps its message (the newer attempt has not committed)', async () => {
   deliveries([message('stale')]);
-  const summary = await run({ work: async () => ({ ...graded, published: false }) });
+  const summary = await run({ work: async () => ({ ...graded, published: false, current: false }) });
   assert.equal(events, []);
   assert.is(summary.skipped, 1);
 });
@@ -356,8 +358,12 @@ real('a submission is graded from the bucket, its log stored, and a duplicate de
   assert.is((await drainQueue({ queue, deps: realDeps })).graded, 1);
   const graded = (await subs.get(id))!;
   assert.equal([graded.status, graded.outcome, graded.score, graded.logsS3Key], ['DONE', 'PASSED', 100, `logs/${id}/1/run.log`]);
+  assert.is(graded.provenance?.pitHash, await pitHash(await loadPit(realDeps.config.pitsDir, pitId)), 'the provenance names the PIT graded');
+  assert.equal([graded.provenance?.buildTool, graded.provenance?.sandbox?.network], ['node', false]);
   const log = await s3.client().send(new GetObjectCommand({ Bucket: 'submissions', Key: graded.logsS3Key! }));
-  assert.match(await log.Body!.transformToString(), 'writes 1994 as MCMXCIV');
+  const logText = await log.Body!.transformToString();
+  assert.match(logText, 'writes 1994 as MCMXCIV');
+  assert.ok(logText.startsWith('pit-runner: runner '), 'the log starts with its provenance');
 
   sqs.reset();
   sqs.on(DeleteMessageCommand).resolves({});

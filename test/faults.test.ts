@@ -36,6 +36,7 @@ faults.after(async () => { await rm(tmp, { recursive: true, force: true }); });
 /** A sandbox whose every run raises `error`, as a fault found mid-run would. */
 const raising = (error: RunnerError): Sandbox => ({
   isolated: false,
+  mode: async () => 'self',
   prepare: async () => undefined,
   run: async () => { throw error; },
   cleanup: async (workspace) => rm(workspace, { recursive: true, force: true }),

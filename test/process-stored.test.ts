@@ -10,6 +10,8 @@ import { loadConfig } from '../src/config.js';
 import { createSubmissions } from '../src/db/submissions.js';
 import { transientError } from '../src/errors.js';
 import { runSubmission } from '../src/submissions/run.js';
+import { pitHash } from '../src/grading/pit-hash.js';
+import { loadPit } from '../src/pits/load.js';
 import { silentLogger } from '../src/log.js';
 import { rejection } from './helpers/assert.js';
 import { runCli, repoRoot } from './helpers/cli.js';
@@ -59,6 +61,27 @@ stored('a graded submission leaves a DONE row with score, outcome, feedback, tim
   assert.match(await readFile(path.join(tmp, 'storage', r.logs_s3_key), 'utf8'), 'pytest');
 });
 
+stored('the result records what produced it (PIT hash, runner build, toolchain, sandbox and limits), also at the head of its log', async () => {
+  const pitId = 'javascript-node-roman-v1';
+  const id = await submit(pitId, 'wrong');
+  const run = await runCli(['process', '--submission-id', id], { env });
+  assert.is(run.exitCode, 0, run.stderr);
+  const pit = await loadPit(path.join(repoRoot, 'pits'), pitId);
+  const stored = (await createSubmissions(db.sql, { leaseSeconds: 60 }).get(id))!;
+  const provenance = stored.provenance!;
+  assert.is(provenance.pitHash, await pitHash(pit));
+  assert.equal(JSON.parse(run.stdout).provenance, provenance, 'printed as stored');
+  assert.match(provenance.runner.gitSha ?? '', /^[0-9a-f]{40}/);
+  assert.equal([provenance.runner.version, provenance.runner.imageDigest, provenance.buildTool], ['0.1.0', null, 'node']);
+  assert.match(provenance.toolchain.node ?? '', /^\d+\.\d+\.\d+$/);
+  assert.equal(provenance.sandbox?.limits, pit.limits);
+  assert.ok(['namespaces', 'uid'].includes(provenance.sandbox?.mode ?? ''));
+  const log = await readFile(path.join(tmp, 'storage', stored.logsS3Key!), 'utf8');
+  const [first, second] = log.split('\n');
+  assert.is(first, `pit-runner: runner 0.1.0 build ${provenance.runner.gitSha} image unknown`);
+  assert.match(second ?? '', `PIT ${provenance.pitHash} (node: node ${provenance.toolchain.node})`);
+});
+
 stored('a final row is skipped (exit 0) and left unchanged; --force regrades it', async () => {
   const id = await submit('javascript-node-roman-v1', 'correct');
   assert.is((await runCli(['process', '--submission-id', id], { env })).exitCode, 0);
@@ -93,6 +116,21 @@ stored('a forced regrade that cannot finish keeps the earlier result instead of 
   assert.is(error.code, 'TRANSIENT');
   const after = await row(id);
   assert.equal([after.status, Number(after.score), after.attempt], ['DONE', Number(before.score), before.attempt + 1]);
+});
+
+stored('a forced regrade ending ERROR for a runner fault keeps the DONE grade current and records the attempt beside it', async () => {
+  const id = await submit('javascript-node-roman-v1', 'correct');
+  assert.is((await runCli(['process', '--submission-id', id], { env })).exitCode, 0);
+  const before = await row(id);
+  // the deployed PIT is gone: its submissions end PIT_UNAVAILABLE, the configuration's fault
+  const forced = await runCli(['process', '--submission-id', id, '--force'], { env: { ...env, PITS_DIR: path.join(tmp, 'no-pits') } });
+  assert.is(forced.exitCode, 0, forced.stderr);
+  assert.equal([JSON.parse(forced.stdout).outcome, JSON.parse(forced.stdout).current], ['PIT_UNAVAILABLE', false]);
+  const after = await row(id);
+  assert.equal([after.status, Number(after.score), after.current_result_id, after.logs_s3_key], ['DONE', 100, before.current_result_id, before.logs_s3_key]);
+  const history = await createSubmissions(db.sql, { leaseSeconds: 60 }).results(id);
+  assert.equal(history.map((r) => [r.attempt, r.status, r.outcome, r.current]), [[1, 'DONE', 'PASSED', true], [2, 'ERROR', 'PIT_UNAVAILABLE', false]]);
+  assert.is(history[1]!.provenance?.pitHash, null, 'no PIT was loaded: its hash is unknown');
 });
 
 stored('an unknown submission id exits 1 and says so', async () => {

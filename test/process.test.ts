@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { zipDirectory } from './helpers/zip.js';
 import { assertGolden } from './helpers/golden.js';
-import type { GradeResult } from '../src/grading/types.js';
+import { pitHash } from '../src/grading/pit-hash.js';
+import type { GradeResult, Provenance } from '../src/grading/types.js';
+import { loadPit } from '../src/pits/load.js';
 
 // One sample PIT's examples graded end to end through the CLI in local mode: its JSON result equals the
 // golden files that test/samples.test.ts holds every sample's in-process grade to.
@@ -33,6 +35,17 @@ for (const kind of ['correct', 'wrong', 'compile-error']) {
     if (kind === 'compile-error') assert.ok(result.error?.message, 'a message pointing at the compiler error');
   });
 }
+samples('--format json carries the provenance, and run.log starts with it', async () => {
+  const pitId = 'javascript-node-roman-v1';
+  const out = path.join(tmp, 'out');
+  const run = await runCli(['process', '--zip', path.join(repoRoot, 'examples', pitId, 'correct'), '--pit', pitId, '--format', 'json', '--out', out]);
+  assert.is(run.exitCode, 0, run.stderr);
+  const { provenance } = JSON.parse(run.stdout) as { provenance: Provenance };
+  assert.is(provenance.pitHash, await pitHash(await loadPit(path.join(repoRoot, 'pits'), pitId)));
+  assert.equal(Object.keys(provenance.toolchain), ['node']);
+  const log = await readFile(path.join(out, 'run.log'), 'utf8');
+  assert.ok(log.startsWith(`pit-runner: runner ${provenance.runner.version} build ${provenance.runner.gitSha}`), log.slice(0, 200));
+});
 samples.run();
 
 // Local-mode usage errors: nothing graded, exit 2 (or 1 for a broken config), a message that names the problem.

@@ -61,7 +61,7 @@ report('off a terminal, stdout is the JSON result with exactly today\'s fields',
   const run = await runCli(['process', '--zip', path.join(repoRoot, 'examples', roman, 'correct'), '--pit', roman]);
   assert.is(run.exitCode, 0, run.stderr);
   const result = JSON.parse(run.stdout) as Record<string, unknown>;
-  assert.equal(Object.keys(result).sort(), ['exitCode', 'logBytes', 'logTruncated', 'outcome', 'pitId', 'score', 'status', 'summary', 'tests', 'timedOut', 'timings']);
+  assert.equal(Object.keys(result).sort(), ['exitCode', 'logBytes', 'logTruncated', 'outcome', 'pitId', 'provenance', 'score', 'status', 'summary', 'tests', 'timedOut', 'timings']);
   assert.equal(Object.keys((result.tests as object[])[0]!).sort(), ['classname', 'name', 'status', 'timeMs']);
 });
 

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSubmissions } from '../src/db/submissions.js';
-import { pitStats } from '../src/db/stats.js';
+import { pitStats, type RegradeComparison } from '../src/db/stats.js';
 import { studentFeedback } from '../src/grading/feedback.js';
 import type { GradeResult, TestResult } from '../src/grading/types.js';
 import { runCli } from './helpers/cli.js';
@@ -71,6 +71,38 @@ stats('the CLI prints a terminal summary, or JSON with --json', async () => {
   assert.is((JSON.parse(json.stdout) as { total: number }).total, 4);
   const bad = await runCli(['stats', '--since', 'yesterday'], { env: { DATABASE_URL: db.url } });
   assert.is(bad.exitCode, 2);
+});
+
+stats('--compare: after a regrade, grades up, down and the same, and per test which outcomes flipped', async () => {
+  const repo = createSubmissions(db.sql, { leaseSeconds: 60 });
+  const gradeTwice = async (first: GradeResult, second: GradeResult) => {
+    const row = await repo.insert({ pitId: 'regraded', fileKey: 'k' });
+    await repo.claim(row.id);
+    await repo.publish(row.id, 1, first, null);
+    await repo.claim(row.id, { force: true });
+    await repo.publish(row.id, 2, second, null);
+    return row.id;
+  };
+  const half = () => graded(50, [test('adds', true), test('divides', false)]);
+  const full = () => graded(100, [test('adds', true), test('divides', true)]);
+  const fixed = await gradeTwice(half(), full());
+  const broken = await gradeTwice(full(), half());
+  await gradeTwice(half(), half());
+  await gradeTwice(full(), graded(0, [], { status: 'ERROR', outcome: 'INTERNAL_ERROR', error: { code: 'INTERNAL', message: 'x' } }));
+  await repo.insert({ pitId: 'regraded', fileKey: 'k' }); // never graded: not compared
+
+  const json = await runCli(['stats', '--compare', '--pit', 'regraded', '--json'], { env: { DATABASE_URL: db.url } });
+  assert.is(json.exitCode, 0, json.stderr);
+  const comparison = JSON.parse(json.stdout) as RegradeComparison;
+  comparison.changes.sort((a, b) => a.before - b.before); // in creation order, which may tie within a millisecond
+  assert.equal(comparison, {
+    compared: 4, up: 1, down: 1, same: 1, notRegraded: 1,
+    flips: [{ test: 'T#divides', from: 'failed', to: 'passed', count: 1 }, { test: 'T#divides', from: 'passed', to: 'failed', count: 1 }],
+    changes: [{ id: fixed, before: 50, after: 100 }, { id: broken, before: 100, after: 50 }],
+  });
+  const text = await runCli(['stats', '--compare', '--pit', 'regraded'], { env: { DATABASE_URL: db.url } });
+  assert.match(text.stdout, 'up 1  down 1  same 1  not regraded (ended ERROR, earlier grade kept) 1');
+  assert.match(text.stdout, /1 {2}failed +→ passed +T#divides/);
 });
 
 stats.run();

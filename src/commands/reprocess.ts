@@ -16,6 +16,7 @@ export interface ReprocessArgs {
   pit?: string;
   since?: string;
   until?: string;
+  stale?: boolean;
   limit?: number;
   mode: 'enqueue' | 'inline';
   dryRun?: boolean;
@@ -37,7 +38,7 @@ export function parseSelection(args: ReprocessArgs): ReprocessSelection {
   const until = date('--until', args.until);
   return selectionOf({
     ...(args.ids !== undefined && { ids: commaList(args.ids) }), ...(args.status !== undefined && { status: args.status }),
-    ...(args.pit && { pitId: args.pit }), ...(since && { since }), ...(until && { until }), ...(args.limit && { limit: args.limit }),
+    ...(args.pit && { pitId: args.pit }), ...(args.stale && { stale: true }), ...(since && { since }), ...(until && { until }), ...(args.limit && { limit: args.limit }),
   });
 }
 
@@ -57,7 +58,7 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
     ...deps, onProgress: progressReporter(deps.stderr, deps.log),
   });
   if (done.kind === 'looked') {
-    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: done.ids.length, ids: done.ids })}\n`);
+    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: done.ids.length, ids: done.ids, ...(done.unloadable.length && { unloadable: done.unloadable }) })}\n`);
     return EXIT.OK;
   }
   if (done.kind === 'declined') {
@@ -75,11 +76,12 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
  * The command's wiring from the scope: the database (always), the queue (enqueue) and the grading deps
  * (inline). The queue is opened first, so a missing AWS_SQS_QUEUE_URL is reported before the database opens.
  */
-export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'>> {
+export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade' | 'pitsDir'>> {
   const queue = needs.queue ? await scope.queue() : undefined;
   const deps = needs.grade ? await scope.submissionDeps() : undefined;
   return {
     repository: await scope.submissions(),
+    pitsDir: scope.config.pitsDir,
     ...(queue && { queue }),
     ...(deps && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
   };
@@ -101,6 +103,7 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('pit', { type: 'string', describe: 'PIT id' })
     .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
     .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
+    .option('stale', { type: 'boolean', describe: 'whose current result was graded by another version of the PIT (its content hash) than the one here now, or by an unknown one' })
     .option('limit', { type: 'number', describe: 'at most this many rows' })
     .option('mode', { choices: ['enqueue', 'inline'] as const, default: 'enqueue' as const, describe: 'enqueue: back to PENDING and onto SQS; inline: grade here' })
     .option('concurrency', { type: 'number', default: 1, describe: '--mode inline: submissions graded at once' })

@@ -53,3 +53,65 @@ export async function pitStats(sql: Sql, filter: StatsFilter): Promise<PitStats>
     errors: [...errors],
   };
 }
+
+/** What the latest regrade of each submission changed, against the grade it had before. */
+export interface RegradeComparison {
+  /** Submissions with a grade before their latest attempt. */
+  compared: number;
+  up: number;
+  down: number;
+  same: number;
+  /** The latest attempt ended ERROR: recorded beside the grade it did not replace. */
+  notRegraded: number;
+  /** Per test, how many submissions went from one outcome to another (`missing`: not in that result). */
+  flips: Array<{ test: string; from: string; to: string; count: number }>;
+  /** Per submission whose score moved: before and after. */
+  changes: Array<{ id: string; before: number; after: number }>;
+}
+
+type TestOutcomes = Array<{ classname: string; name: string; status: string }> | null;
+
+/**
+ * Each submission's latest attempt against its DONE result before it. Per-test flips are counted where
+ * both are grades (the latest DONE); a latest ERROR counts as not regraded.
+ */
+export async function regradeComparison(sql: Sql, filter: StatsFilter): Promise<RegradeComparison> {
+  const rows = await sql<Array<{ id: string; latestStatus: string; latestScore: number | null; latestTests: TestOutcomes; previousScore: number | null; previousTests: TestOutcomes }>>`
+    select s.id, latest.status as "latestStatus", latest.score::float8 as "latestScore", latest.feedback->'tests' as "latestTests",
+      previous.score::float8 as "previousScore", previous.feedback->'tests' as "previousTests"
+    from submissions s
+    cross join lateral (select * from submission_results r where r.submission_id = s.id order by r.attempt desc limit 1) latest
+    cross join lateral (select * from submission_results r where r.submission_id = s.id and r.attempt < latest.attempt and r.status = 'DONE'
+      order by r.attempt desc limit 1) previous
+    where true
+      ${filter.pitId ? sql`and s.pit_id = ${filter.pitId}` : sql``}
+      ${filter.since ? sql`and s.created_at >= ${filter.since}` : sql``}
+      ${filter.until ? sql`and s.created_at < ${filter.until}` : sql``}
+    order by s.created_at, s.id`;
+  const comparison: RegradeComparison = { compared: rows.length, up: 0, down: 0, same: 0, notRegraded: 0, flips: [], changes: [] };
+  const flips = new Map<string, { test: string; from: string; to: string; count: number }>();
+  for (const row of rows) {
+    if (row.latestStatus !== 'DONE') { comparison.notRegraded += 1; continue; }
+    const before = row.previousScore ?? 0;
+    const after = row.latestScore ?? 0;
+    if (after > before) comparison.up += 1;
+    else if (after < before) comparison.down += 1;
+    else comparison.same += 1;
+    if (after !== before) comparison.changes.push({ id: row.id, before, after });
+    const was = outcomesById(row.previousTests);
+    const now = outcomesById(row.latestTests);
+    for (const test of new Set([...was.keys(), ...now.keys()])) {
+      const from = was.get(test) ?? 'missing';
+      const to = now.get(test) ?? 'missing';
+      if (from === to) continue;
+      const key = JSON.stringify([test, from, to]);
+      const flip = flips.get(key) ?? { test, from, to, count: 0 };
+      flip.count += 1;
+      flips.set(key, flip);
+    }
+  }
+  comparison.flips = [...flips.values()].sort((a, b) => b.count - a.count || a.test.localeCompare(b.test) || a.from.localeCompare(b.from));
+  return comparison;
+}
+
+const outcomesById = (tests: TestOutcomes) => new Map((tests ?? []).map((t) => [`${t.classname}#${t.name}`, t.status]));

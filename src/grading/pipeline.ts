@@ -8,6 +8,7 @@ import type { Sandbox } from '../sandbox/index.js';
 import { CappedLog } from './capped-log.js';
 import { ignoredNote } from './integrity.js';
 import { runPass, timeLimitMs, type Pass, type PassPlan, type TakenSolution } from './pass.js';
+import { describeRun, provenanceHeader } from './provenance.js';
 import { combineRuns, gradeOfRun, hiddenRunNeeded, passPlans, type Grade } from './runs.js';
 import { takeSolution } from './solution.js';
 import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
@@ -45,13 +46,17 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
   const [output] = logs as [CappedLog];
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
   const integrity: IntegrityNote[] = [];
-  const finish = (grade: Grade): Graded => {
+  // measured while the submission is graded (the toolchain's versions once per process)
+  const provenance = describeRun(pit, { sandbox: deps.sandbox, timeoutMs: timeLimitMs(pit, config) });
+  const finish = async (grade: Grade): Promise<Graded> => {
+    const produced = await provenance;
+    output.header(provenanceHeader(produced));
     timings.totalMs = Math.round(performance.now() - started);
     log.info({ step: 'grade', status: grade.status, outcome: grade.outcome, score: grade.score, timings }, 'graded');
     const { integrity: ofRuns = [], ...rest } = grade;
     const all = [...integrity, ...ofRuns];
     return {
-      result: { pitId, ...rest, ...(all.length ? { integrity: all } : {}), timings, logBytes: sum(logs.map((l) => l.bytes)), logTruncated: logs.some((l) => l.truncated) },
+      result: { pitId, ...rest, ...(all.length ? { integrity: all } : {}), timings, logBytes: sum(logs.map((l) => l.bytes)), logTruncated: logs.some((l) => l.truncated), provenance: produced },
       log: joinLogs(logs),
     };
   };
@@ -70,17 +75,17 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
 
     const visible = await runPass(pit, plans.visible, solution, output, deps);
     addTimings(timings, visible);
-    if (!plans.hidden) return finish(gradeOfRun(visible));
+    if (!plans.hidden) return await finish(gradeOfRun(visible));
     const hidden = hiddenRunNeeded(visible.scored) ? await hiddenPass(pit, plans.hidden, { ...solution, take: 'move' }, logs, deps) : undefined;
     if (hidden) addTimings(timings, hidden);
-    return finish(combineRuns(pit, plans.hidden, visible, hidden));
+    return await finish(combineRuns(pit, plans.hidden, visible, hidden));
   } catch (err) {
     const error = toRunnerError(err);
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
     const outcome = faultOutcome(error, log);
     if (!outcome) throw error;
     output.note(`pit-runner: ${error.message}`);
-    return finish(errorResult(outcome, error));
+    return await finish(errorResult(outcome, error));
   } finally {
     await rm(stash, { recursive: true, force: true }).catch(() => undefined);
   }

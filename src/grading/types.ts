@@ -1,4 +1,5 @@
-import type { SandboxLimits } from '../sandbox/index.js';
+import type { RunnerBuild } from '../build-info.js';
+import type { SandboxLimits, SandboxMode } from '../sandbox/index.js';
 
 /** Shared shapes of the grading pipeline. Modules below `grading/` and the adapters above agree on these. */
 
@@ -74,6 +75,22 @@ export interface GradeResult {
   error?: { code: string; message: string };
   /** Present when the PIT has hidden tests: each sandboxed run as it ended (instructor-only). */
   runs?: Runs;
+  /** What produced this result; absent on results from before it was recorded ("provenance unknown"). */
+  provenance?: Provenance;
+}
+
+/**
+ * What produced a result, so a grade can be traced and regraded: the PIT's content, the runner's build,
+ * the toolchain the tests ran with, the sandbox and its limits. A field that could not be measured is null.
+ */
+export interface Provenance {
+  /** sha256 of the PIT's config file and every file of its template (null: the PIT could not be loaded). */
+  pitHash: string | null;
+  runner: RunnerBuild;
+  buildTool: string | null;
+  /** Versions of the tools the PIT's build tool uses, measured on this runner, e.g. { java: '17.0.13' }. */
+  toolchain: Record<string, string | null>;
+  sandbox: { mode: SandboxMode; limits: SandboxLimits; timeoutMs: number; network: boolean } | null;
 }
 
 /** What a student sees of the hidden run: how many hidden tests there are and how many passed, or nothing. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
 import type { GradeDeps, Graded, SubmissionSource } from '../grading/pipeline.js';
+import { pitHash } from '../grading/pit-hash.js';
 import { testId } from '../grading/reports.js';
 import type { GradeResult, PitConfig } from '../grading/types.js';
 import type { Logger } from '../log.js';
@@ -23,6 +24,8 @@ export interface Verification {
   durationMs: number;
   /** True when expectedTests and expectedDurationMs were written to the config. */
   recorded: boolean;
+  /** The PIT's content hash as it stands after verify: what results graded by this version will name. */
+  pitHash: string;
   result: GradeResult;
   log: Buffer;
 }
@@ -54,8 +57,10 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   }
   const ok = problems.length === 0;
   if (ok && !options.check) await recordExpectations(pit.configFile, raw, testIds, durationMs);
-  deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score }, 'PIT verified');
-  return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
+  // recording rewrites the config, so the hash results will name is taken after it
+  const hash = await pitHash(pit);
+  deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score, pitHash: hash }, 'PIT verified');
+  return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, pitHash: hash, result, log };
 }
 
 function gradeProblems(result: GradeResult): string[] {

@@ -11,7 +11,7 @@ import type { Sandbox, SandboxOptions } from './types.js';
 export type { OutputSink, PrepareOptions, Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
 export { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES } from './types.js';
 export { parseCommandLine, readCommandLine, type ShellOnly } from './command-line.js';
-export { sandboxDirs } from './env.js';
+export { sandboxDirs, toolPath } from './env.js';
 
 /**
  * The process's sandbox over `options.workDir`: first, whatever a killed earlier run of that work

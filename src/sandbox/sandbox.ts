@@ -52,6 +52,8 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
   return {
     isolated: isRoot && options.mode !== 'self',
 
+    mode: () => modeReady,
+
     async prepare(workspace, prepareOptions = {}) {
       const mode = await modeReady;
       const real = await realpath(workspace);

@@ -62,6 +62,8 @@ export interface SandboxResult {
 export interface Sandbox {
   /** True when tests run as a separate uid (the runner is root). */
   readonly isolated: boolean;
+  /** The mode this machine allowed (probed once, at start). */
+  mode(): Promise<SandboxMode>;
   prepare(workspace: string, options?: PrepareOptions): Promise<void>;
   /** Never throws for what the student does; throws RunnerError STOPPED when `signal` aborts, after killing everything. */
   run(run: SandboxRun): Promise<SandboxResult>;

@@ -2,6 +2,8 @@ import type { Queue } from '../ports.js';
 import { toRunnerError, usageError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { Logger } from '../log.js';
+import { pitHash } from '../grading/pit-hash.js';
+import { loadPit } from '../pits/load.js';
 import type { SubmissionOutcome } from './run.js';
 import type { SubmissionStatus } from '../grading/types.js';
 
@@ -12,6 +14,8 @@ export interface ReprocessSelection {
   pitId?: string;
   since?: Date;
   until?: Date;
+  /** Only submissions whose current result was graded by another version of their PIT than the one deployed now. */
+  stale?: boolean;
   limit?: number;
 }
 
@@ -22,6 +26,7 @@ export interface ReprocessFilters {
   pitId?: string;
   since?: Date;
   until?: Date;
+  stale?: boolean;
   limit?: number;
 }
 
@@ -33,13 +38,13 @@ export function selectionOf(filters: ReprocessFilters): ReprocessSelection {
   if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);
   const status = filters.status?.toUpperCase() as SubmissionStatus | undefined;
   if (status && !statuses.includes(status)) throw usageError(`--status: one of ${statuses.join(', ')} (got "${filters.status}")`);
-  const { ids, pitId, since, until, limit } = filters;
+  const { ids, pitId, since, until, stale, limit } = filters;
   const selection: ReprocessSelection = {
     ...(ids?.length && { ids }), ...(status && { status }), ...(pitId && { pitId }),
-    ...(since && { since }), ...(until && { until }), ...(limit && { limit }),
+    ...(since && { since }), ...(until && { until }), ...(stale && { stale }), ...(limit && { limit }),
   };
-  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until) {
-    throw usageError('select something: --ids, or any of --status, --pit, --since, --until');
+  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until && !selection.stale) {
+    throw usageError('select something: --ids, or any of --stale, --status, --pit, --since, --until');
   }
   return selection;
 }
@@ -58,6 +63,8 @@ export interface ReprocessPlan {
 
 export interface ReprocessRunDeps {
   repository: ReprocessRepository;
+  /** Where the PITs are, as this runner grades them (`--stale` hashes them). */
+  pitsDir: string;
   queue?: Pick<Queue, 'sendBatch'>;
   grade?(id: string): Promise<SubmissionOutcome>;
   log: Logger;
@@ -69,14 +76,14 @@ export interface ReprocessRunDeps {
 
 /** What a reprocess did: only looked, was declined, or enqueued/graded the selection. */
 export type Reprocessed =
-  | { kind: 'looked'; ids: string[] }
+  | { kind: 'looked'; ids: string[]; unloadable: string[] }
   | { kind: 'declined'; selected: number }
   | { kind: 'done'; summary: ReprocessSummary };
 
 /** Select; a dry run (or nothing found) stops there; confirm above CONFIRM_ABOVE; then enqueue or grade. */
 export async function reprocessSelection(selection: ReprocessSelection, plan: ReprocessPlan, deps: ReprocessRunDeps): Promise<Reprocessed> {
-  const rows = await deps.repository.select(selection);
-  if (plan.dryRun || !rows.length) return { kind: 'looked', ids: rows.map((row) => row.id) };
+  const { rows, unloadable } = await selectSubmissions(selection, deps);
+  if (plan.dryRun || !rows.length) return { kind: 'looked', ids: rows.map((row) => row.id), unloadable };
   if (rows.length > CONFIRM_ABOVE && !plan.confirmed) {
     if (!deps.confirm) throw usageError(`${rows.length} submissions selected (more than ${CONFIRM_ABOVE}): pass --yes to confirm, or --dry-run to look first`);
     if (!(await deps.confirm(`Reprocess ${rows.length} submissions (--mode ${plan.mode})? [y/N] `))) return { kind: 'declined', selected: rows.length };
@@ -99,8 +106,32 @@ export interface SelectedSubmission {
 
 /** The part of the submissions repository reprocess uses. */
 export interface ReprocessRepository {
-  select(filter: ReprocessSelection): Promise<SelectedSubmission[]>;
+  select(filter: Omit<ReprocessSelection, 'stale'> & { staleAgainst?: Record<string, string> }): Promise<SelectedSubmission[]>;
+  /** The PITs of submissions that have a current result. */
+  gradedPitIds(): Promise<string[]>;
   resetToPending(ids: string[]): Promise<unknown>;
+}
+
+/**
+ * The selected rows. With `stale`, each PIT concerned is loaded from `pitsDir` and hashed as it is now;
+ * a submission is stale when its current result names another hash, or none (graded before hashes were
+ * recorded). A PIT that cannot be loaded here is left out and named in `unloadable`.
+ */
+export async function selectSubmissions(selection: ReprocessSelection, deps: { repository: ReprocessRepository; pitsDir: string; log: Logger }): Promise<{ rows: SelectedSubmission[]; unloadable: string[] }> {
+  const { stale, ...filter } = selection;
+  if (!stale) return { rows: await deps.repository.select(filter), unloadable: [] };
+  const pitIds = selection.pitId ? [selection.pitId] : await deps.repository.gradedPitIds();
+  const hashes: Record<string, string> = {};
+  const unloadable: string[] = [];
+  for (const pitId of pitIds) {
+    try {
+      hashes[pitId] = await pitHash(await loadPit(deps.pitsDir, pitId));
+    } catch (err) {
+      unloadable.push(pitId);
+      deps.log.warn({ pitId, err: toRunnerError(err).message }, 'reprocess --stale: this PIT cannot be loaded here: its submissions are left out');
+    }
+  }
+  return { rows: await deps.repository.select({ ...filter, staleAgainst: hashes }), unloadable };
 }
 
 export interface Progress { done: number; total: number; failed: number }

@@ -4,10 +4,11 @@ import type { Config } from '../config.js';
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withRetry } from '../retry.js';
-import { errorResult, faultOutcome, gradeSubmission, gradingTimeMs, type Graded } from '../grading/pipeline.js';
+import { errorResult, faultOutcome, gradeSubmission, gradingTimeMs, timeLimitMs, type Graded } from '../grading/pipeline.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { loadPit } from '../pits/load.js';
 import { studentFeedback } from '../grading/feedback.js';
+import { describeRun, provenanceHeader } from '../grading/provenance.js';
 import type { GradeResult, Outcome, PitConfig } from '../grading/types.js';
 import type { ResultsStore, SubmissionRecord, SubmissionStorage } from '../ports.js';
 
@@ -27,7 +28,8 @@ export interface SubmissionDeps {
 }
 
 export type SubmissionOutcome =
-  | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean }
+  /** `current: false`: an ERROR recorded beside the grade the submission keeps. */
+  | { kind: 'graded'; attempt: number; result: GradeResult; published: boolean; current: boolean }
   | { kind: 'skipped'; reason: 'final' }
   /**
    * Another runner is grading it under a live lease, or took this attempt's claim over while it ran:
@@ -107,11 +109,12 @@ async function gradeAndPublish(submission: SubmissionRecord, attempt: number, pi
   claim.lost.throwIfAborted();
   const logsKey = await withRetry('upload log', () => storage.putLog(submission.id, attempt, graded.log, deps.signal), log);
   const student = studentFeedback(graded.result);
-  const published = await withRetry('publish', () => store.publish(submission.id, attempt, graded.result, logsKey, student), log);
+  const written = await withRetry('publish', () => store.publish(submission.id, attempt, graded.result, logsKey, student), log);
   const fields = { step: 'publish', status: graded.result.status, outcome: graded.result.outcome, score: graded.result.score, logsKey };
-  if (published) log.info(fields, 'published');
+  if (written === 'beside') log.warn(fields, 'not graded: recorded beside the earlier grade, which stays current');
+  else if (written) log.info(fields, 'published');
   else log.warn(fields, 'a newer attempt owns this submission: result not written');
-  return { kind: 'graded', attempt, result: graded.result, published };
+  return { kind: 'graded', attempt, result: graded.result, published: written !== false, current: written === true };
 }
 
 function pastDeadline(deadlineMs: number): RunnerError {
@@ -182,7 +185,7 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
       const error = toRunnerError(err);
       const outcome = faultOf(error) === 'student' ? faultOutcome(error, deps.log) : undefined;
       if (!outcome) throw error;
-      return notGraded(pitId, outcome, error);
+      return await notGraded(pitId, outcome, error, pit, deps);
     }
     const fetchMs = Math.round(performance.now() - started);
     deps.log.info({ step: 'fetch', ms: fetchMs }, 'fetch done');
@@ -190,7 +193,7 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
       // the same end as the PIT's fault found mid-run: the fault table's outcome, an operator alert
       const outcome = faultOf(pit) === 'exercise' ? faultOutcome(pit, deps.log) : undefined;
       if (!outcome) throw pit;
-      return notGraded(pitId, outcome, pit);
+      return await notGraded(pitId, outcome, pit, pit, deps);
     }
     const graded = await gradeSubmission({ zipFile }, pit, deps);
     graded.result.timings.fetchMs = fetchMs;
@@ -200,8 +203,10 @@ async function fetchAndGrade({ fileKey, pitId }: SubmissionRecord, pit: PitConfi
   }
 }
 
-function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded {
-  const log = Buffer.from(`pit-runner: ${error.message}\n`);
+async function notGraded(pitId: string, outcome: Outcome, error: RunnerError, pit: PitConfig | RunnerError, deps: SubmissionDeps): Promise<Graded> {
+  const loaded = pit instanceof RunnerError ? undefined : pit;
+  const provenance = await describeRun(loaded, { sandbox: deps.sandbox, timeoutMs: timeLimitMs(loaded, deps.config) });
+  const log = Buffer.from([...provenanceHeader(provenance), `pit-runner: ${error.message}`, ''].join('\n'));
   return {
     log,
     result: {
@@ -210,6 +215,7 @@ function notGraded(pitId: string, outcome: Outcome, error: RunnerError): Graded 
       timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 },
       logBytes: log.length,
       logTruncated: false,
+      provenance,
     },
   };
 }
