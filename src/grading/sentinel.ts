@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { glob } from 'tinyglobby';
 import { nodePreload, pytestSentinelModule } from './harness.js';
 import { sandboxDirs } from '../sandbox/env.js';
+import { newHarnessKey } from './verdict.js';
 import type { PitConfig } from './types.js';
 
 /**
@@ -31,8 +32,9 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
   const message = `pit-runner sentinel ${nonce}: this test always fails`;
   switch (pit.buildTool) {
     case 'maven':
-    case 'javac':
-    case 'junit': return javaSentinel(pit.template, projectRoot, tag, nonce, message);
+    case 'javac': return javaSentinel(pit.template, projectRoot, tag, nonce, message);
+    // The junit tool's helper reports on the verdict channel: its JVM confines the solution (java/junit-runner).
+    case 'junit': return withHarnessKey(await javaSentinel(pit.template, projectRoot, tag, nonce, message));
     case 'pytest': {
       // as Python names them: the sandbox runs in the real paths
       const [project, dirs] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace))];
@@ -42,6 +44,8 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
     default: return undefined;
   }
 }
+
+const withHarnessKey = (sentinel: Sentinel | undefined) => sentinel && { ...sentinel, harnessKey: newHarnessKey() };
 
 async function javaSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string): Promise<Sentinel | undefined> {
   const [first] = (await glob([`${JAVA_TEST_FOLDER}/**/*.java`], { cwd: template })).sort();
