@@ -7,6 +7,7 @@ import { CappedLog } from './capped-log.js';
 import { markHidden } from './feedback.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
+import { createReportFolders, rewrittenNote, watchReports, type WatchedReports } from './report-watch.js';
 import { exists } from '../paths.js';
 import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js';
 import { scoreRun, type RunFacts, type Trust } from './score.js';
@@ -78,11 +79,20 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     const instructorFiles = await applyTemplate(pit, projectRoot);
     const sentinel = await plantSentinel(pit, projectRoot, workspace, taken);
     await clearReports(projectRoot, pit.reports);
+    // Reports are read only without a verdict channel; then their folders are watched from outside.
+    const readsReports = !sentinel?.harnessKey;
+    if (readsReports) await createReportFolders(projectRoot, pit.reports);
     await sandbox.prepare(workspace, { immutable: [...instructorFiles, ...(sentinel?.files ?? [])] });
     timings.prepareMs = since(t);
 
     t = performance.now();
-    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel);
+    const watch = readsReports ? await watchReports(projectRoot, pit.reports, log) : undefined;
+    let run: ExecutedRun;
+    try {
+      run = await execute(pit, projectRoot, sandbox, output, deps, sentinel);
+    } finally {
+      run!.watched = await watch?.stop();
+    }
     timings.executeMs = since(t);
     log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
@@ -152,16 +162,17 @@ const allExist = async (root: string, files: string[]) =>
  * verdict channel (report files the sandbox uid could write are not read); else the report files.
  */
 async function resultsOf(run: ExecutedRun, projectRoot: string, pit: PitConfig, sentinel: Sentinel | undefined): Promise<[TestResult[], RunFacts, Trust]> {
-  const { records, ...facts } = run;
+  const { records, watched, ...facts } = run;
   if (sentinel?.harnessKey) {
     const verdict = readVerdict(records ?? Buffer.alloc(0), sentinel.harnessKey);
     return [verdict.tests, facts, { integrity: verdict.integrity, sentinel, verdict: { complete: verdict.complete } }];
   }
   const reports = await readReports(projectRoot, pit.reports);
-  return [reports.tests, facts, { integrity: reports.integrity, ...(sentinel && { sentinel }) }];
+  const rewritten = watched && rewrittenNote(reports.files, watched);
+  return [reports.tests, facts, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }) }];
 }
 
-type ExecutedRun = RunFacts & { records?: Buffer };
+type ExecutedRun = RunFacts & { records?: Buffer; watched?: WatchedReports };
 
 /** setupCommands, then testCommand, sharing one wall-clock budget and one capped log; only the test command gets the harness key. */
 async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, sentinel: Sentinel | undefined): Promise<ExecutedRun> {

@@ -29,6 +29,7 @@ export type IntegrityCode =
   | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
   | 'SENTINEL_MISSING'     // tests were reported but the run's sentinel test was not
   | 'VERDICT_FORGED'       // the harness's verdict channel carried a record without the run's key
+  | 'REPORT_REWRITTEN'     // a report was written, replaced or removed again after the harness wrote it
   | 'CONFINEMENT_REFUSED'; // the solution's code tried what its runtime confinement refuses (files, exit, reflection, …)
 
 export interface IntegrityNote { code: IntegrityCode; message: string; files?: string[] }
