@@ -148,6 +148,7 @@ final class Confinement extends SecurityManager {
         if (permission instanceof RuntimePermission) {
             if (name.equals("exitVM") || name.startsWith("exitVM.")) return "ending the JVM (System.exit, halt)";
             if (name.equals("shutdownHooks")) return "shutdown hooks";
+            if (name.equals("getStackTrace")) return "other threads' stacks";
             if (name.equals("modifyThread") || name.equals("modifyThreadGroup") || name.equals("stopThread")) return "threads outside its own";
             if (name.contains("ClassLoader") || name.equals("getProtectionDomain")) return "class loaders";
             if (name.startsWith("loadLibrary.")) return "native code";
