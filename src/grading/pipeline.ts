@@ -88,11 +88,13 @@ export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, 
     t = performance.now();
     const watch = readsReports ? await watchReports(projectRoot, pit.reports, log) : undefined;
     let run: ExecutedRun;
+    let watched: WatchedReports | undefined;
     try {
       run = await execute(pit, projectRoot, sandbox, output, deps, sentinel);
     } finally {
-      run!.watched = await watch?.stop();
+      watched = await watch?.stop();  // also when the run was stopped: no reader is left behind
     }
+    if (watched) run.watched = watched;
     timings.executeMs = since(t);
     log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
