@@ -222,17 +222,23 @@ const ordinary = `
         worker.start();
         try { worker.join(); } catch (InterruptedException e) { throw new IllegalStateException(e); }
         java.util.concurrent.CompletableFuture<Long> later = java.util.concurrent.CompletableFuture.supplyAsync(() -> 42L);
+        try {
+            java.nio.file.Path scratch = java.nio.file.Files.createTempFile("ordinary", ".txt");
+            java.nio.file.Files.writeString(scratch, "temp-ok");
+            text += " " + java.nio.file.Files.readString(scratch);
+            java.nio.file.Files.delete(scratch);
+        } catch (java.io.IOException e) { throw new java.io.UncheckedIOException(e); }
         System.out.println("ORDINARY " + text.trim() + " " + fromThread[0] + " " + later.join() + " " + java.time.LocalDate.of(2024, 2, 29).plusYears(1));
     }
 `;
 
-java('junit: an ordinary solution (records, streams, parallel streams, threads, String.format, System.out, recursion) grades as before', async () => {
+java('junit: an ordinary solution (records, streams, parallel streams, threads, String.format, System.out, recursion, temporary files) grades as before', async () => {
   const correct = await readFile(path.join(repoRoot, 'examples', PIT.junit, 'correct', javaSolutionFile('junit')), 'utf8');
   const source = correct.replace('public class BankAccount {', `public class BankAccount {\n${ordinary}`).replace('return balance;', 'exercise();\n        return balance;');
   const { result, text } = await grader.grade('junit', [{ name: javaSolutionFile('junit'), data: source }]);
   assert.equal([result.outcome, result.score, codes(result)], ['PASSED', 100, []], text.slice(-3000));
   assert.match(text, 'ORDINARY {a=4, b=2} 50005000 1.50');
-  assert.match(text, ' 6 42 2025-02-28');
+  assert.match(text, 'temp-ok 6 42 2025-02-28');
 });
 
 java.run();

@@ -1,7 +1,9 @@
 package pitrunner.junit;
 
+import java.io.File;
 import java.io.FilePermission;
 import java.lang.reflect.ReflectPermission;
+import java.nio.file.Path;
 import java.net.NetPermission;
 import java.net.SocketPermission;
 import java.security.AccessControlException;
@@ -20,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The solution's confinement: a security manager that decides by stack inspection. Every class the
  * solution's loader defines has one static protection domain ({@link #SOLUTION_DOMAIN}) holding only
- * the reads of the JDK's harmless standard properties; every other domain (the JDK, JUnit, the helper,
+ * the reads of the JDK's harmless standard properties and the files of the run's temporary folder; every other domain (the JDK, JUnit, the helper,
  * the instructor's tests and their jars) has every permission, by {@link #POLICY}. A check with any
  * solution frame on the stack (a solution method, its lambdas, a thread it started: threads inherit
  * their creator's access control context) is refused, whoever asked. Threads the solution starts go
@@ -162,6 +164,10 @@ final class Confinement extends SecurityManager {
     private static Permissions solutionPermissions() {
         Permissions permissions = new Permissions();
         for (String property : READABLE_PROPERTIES) permissions.add(new PropertyPermission(property, "read"));
+        // The run's own temporary folder (the sandbox's, per submission; JUnit's @TempDir is made there): an
+        // exercise may hand the solution files to read or write. Nothing the runner or the tests trust lives there.
+        String tmp = System.getProperty("java.io.tmpdir");
+        if (tmp != null && !tmp.isEmpty()) permissions.add(new FilePermission(Path.of(tmp).toAbsolutePath().normalize() + File.separator + "-", "read,write,delete"));
         permissions.setReadOnly();
         return permissions;
     }
