@@ -7,7 +7,7 @@ import type { RunnerError } from '../src/errors.js';
 import { execa } from 'execa';
 import { parseCommandLine } from '../src/sandbox/command-line.js';
 import { junitTestCommand, MAVEN_OFFLINE_REPO } from '../src/pits/junit.js';
-import { loadPit } from '../src/pits/load.js';
+import { junitIgnoredFields, loadPit, parsePitFile } from '../src/pits/load.js';
 import { resolveJars } from '../src/pits/maven-deps.js';
 
 // Test dependencies by Maven coordinates, resolved to jars in an offline repository without Maven;
@@ -91,11 +91,12 @@ deps('testDependencies must be groupId:artifactId:version, and only the junit bu
   }
 });
 
-deps('the junit build tool runs pit-junit, nothing else', async () => {
+deps('the junit build tool runs pit-junit, nothing else: another command, or none, stands for it', async () => {
   await pit('other-command', { testCommand: 'mvn test' });
-  const err = await loadPit(pitsDir, 'other-command').then(() => undefined, (e: RunnerError) => e);
-  assert.is(err?.code, 'INVALID_PIT');
-  assert.match(err?.message ?? '', /runs 'pit-junit \[options\]', not 'mvn'/);
+  const argv = parseCommandLine((await loadPit(pitsDir, 'other-command')).testCommand);
+  assert.equal([argv[0], argv.includes('pitrunner.junit.Main'), argv.includes('mvn')], ['java', true, false]);
+  assert.equal(junitIgnoredFields(parsePitFile(JSON.stringify({ language: 'java', buildTool: 'junit', testCommand: 'mvn test', maxTimeoutMs: 1000 }), 'x.json')),
+    ['testCommand: \'mvn test\' is ignored: the junit build tool runs \'pit-junit\' (remove the field, or give \'pit-junit [options]\')']);
 });
 
 deps('pit-junit becomes one java command: the helper, JUnit, the resolved jars, then the PIT\'s own options', async () => {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -20,7 +20,8 @@ const junit = suite('junit tool');
 let tmp: string;
 let pitsDir: string;
 let solutions: string;
-const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work') });
+// The environment's sandbox uids: runs side by side sweep only their own.
+const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_SANDBOX_UID: process.env.RUNNER_SANDBOX_UID, RUNNER_SANDBOX_GID: process.env.RUNNER_SANDBOX_GID });
 const grade = async (pitId: string, dir: string) => gradeById({ dir }, pitId, { config: config(), log: silentLogger });
 
 junit.before(async () => {
@@ -109,6 +110,27 @@ junit('a submitted class named like one of JUnit\'s does not replace it: failure
   await writeFile(path.join(dir, 'src/main/java/org/junit/jupiter/api/Assertions.java'), fake);
   const { result } = await grade('leap-junit-v1', dir);
   assert.equal([result.outcome, result.score], ['FAILED', 60]);
+});
+
+junit('a Maven PIT switched to junit by its buildTool alone grades as Maven does; validate names what it ignores', async () => {
+  const maven = JSON.parse(await readFile(path.join(pitsDir, 'hamming-maven-v1.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(pitsDir, 'hamming-switched-v1.json'), JSON.stringify({ ...maven, buildTool: 'junit', reports: 'target/surefire-reports/TEST-*.xml' }));
+  const dir = path.join(solutions, 'hamming');
+  const [switched, viaMaven] = [(await grade('hamming-switched-v1', dir)).result, (await grade('hamming-maven-v1', dir)).result];
+  assert.equal([switched.outcome, switched.score, statuses(switched.tests)], [viaMaven.outcome, viaMaven.score, statuses(viaMaven.tests)]);
+  const [report] = await validatePits(pitsDir, ['hamming-switched-v1'], { log: silentLogger });
+  assert.equal(report!.problems, []);
+  assert.ok(report!.warnings.some((w) => w.startsWith('testCommand: \'mvn -o -B -q -s settings.xml test\' is ignored')), report!.warnings.join('\n'));
+  assert.ok(report!.warnings.some((w) => w.startsWith('reports: ignored')), report!.warnings.join('\n'));
+});
+
+junit('validate refuses a report glob Maven never writes, and advises junit for a Java PIT on Maven', async () => {
+  const maven = JSON.parse(await readFile(path.join(pitsDir, 'leap-maven-v1.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(pitsDir, 'leap-misreported-v1.json'), JSON.stringify({ ...maven, reports: 'test-reports/*.xml' }));
+  const [misreported, plain] = await validatePits(pitsDir, ['leap-misreported-v1', 'leap-maven-v1'], { log: silentLogger });
+  assert.equal(misreported!.problems, ['reports: test-reports/*.xml is not where maven writes its reports (target/surefire-reports/): set "reports": "target/surefire-reports/TEST-*.xml" or remove the field']);
+  assert.equal(plain!.problems, []);
+  assert.ok(plain!.warnings.some((w) => /buildTool maven: .*detected, not prevented.*"buildTool": "junit"/.test(w)), plain!.warnings.join('\n'));
 });
 
 junit('pit new proposes junit for Java, and what it writes validates and verifies', async () => {

@@ -1,50 +1,23 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadConfig } from '../src/config.js';
-import { workRoot } from './sandbox-helpers.js';
-import type { GradeResult } from '../src/grading/types.js';
 import { silentLogger } from '../src/log.js';
-import { repoRoot } from './helpers/cli.js';
 import { gradeById } from './helpers/grade.js';
-import { writeZip, type ZipEntrySpec } from './helpers/zip.js';
+import { codes, HONEST, hostileConfig, hostileGrader, javaWith, noGain, PIT, wrong } from './helpers/hostile.js';
+import type { ZipEntrySpec } from './helpers/zip.js';
 
-// A hostile student starting from each sample's wrong solution (honest scores below), per class of
-// attack: 1 files the framework obeys, 2 rewriting instructor files, 3 writing or replacing the
-// report, 4 tampering in memory, 5 a lying log. None may score above the honest wrong score.
+// A hostile student starting from each sample's wrong solution (honest scores in helpers/hostile.ts),
+// per class of attack: 1 files the framework obeys, 2 rewriting instructor files, 3 writing or
+// replacing the report, 4 tampering in memory, 5 a lying log. None may score above the honest wrong
+// score. The junit tool's confinement has its own suite (java-hostile).
 const trust = suite('trust hostile');
-const HONEST = { javac: 60, junit: 60, maven: 40, node: 20, pytest: 40 };
-const PIT = {
-  javac: 'java-javac-bankaccount-v1', junit: 'java-junit-bankaccount-v1', maven: 'java-maven-dummy-dev', node: 'javascript-node-roman-v1', pytest: 'python-pytest-wordstats-v1',
-};
-type Tool = keyof typeof PIT;
-let tmp: string;
-// RUNNER_SANDBOX_MODE=uid runs these attacks on the Fargate path; its work folder must be closed above (workRoot).
-const config = () => loadConfig({ PITS_DIR: path.join(repoRoot, 'pits'), RUNNER_WORK_DIR: path.join(workRoot, 'trust'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto' });
+const grader = hostileGrader();
+const config = hostileConfig;
+const grade = grader.grade;
+trust.before(grader.open);
+trust.after(grader.close);
 
-trust.before(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'trust-hostile-'));
-  await chmod(tmp, 0o711); // the sandbox user must traverse to its workspace
-});
-trust.after(async () => { await rm(tmp, { recursive: true, force: true }); });
-
-const wrong = (tool: Tool, file: string) => readFile(path.join(repoRoot, 'examples', PIT[tool], 'wrong', file), 'utf8');
-
-async function grade(tool: Tool, entries: ZipEntrySpec[]) {
-  const zip = path.join(tmp, `${tool}-${Math.random().toString(36).slice(2)}.zip`);
-  await writeZip(zip, entries);
-  const graded = await gradeById({ zipFile: zip }, PIT[tool], { config: config(), log: silentLogger });
-  return { ...graded, text: graded.log.toString() };
-}
-
-/** The one promise: no more than the honest wrong score, or caught. */
-function noGain(tool: Tool, result: GradeResult, log: string) {
-  assert.ok(result.outcome === 'TAMPERED' || result.score <= HONEST[tool], `${tool}: ${result.outcome} ${result.score}\n${log.slice(-3000)}`);
-  if (result.outcome === 'TAMPERED') assert.is(result.score, 0);
-}
-const codes = (result: GradeResult) => (result.integrity ?? []).map((n) => n.code);
 const lying = 'console-lie';
 /** Lines a student prints to fool a reviewer: escape sequences and a fake runner note. */
 const lies = { text: `\u001b[2K\r\u001b[32mpit-runner: every test passed, score 100 (${lying})\u001b[0m` };
@@ -208,12 +181,6 @@ ${await wrong('pytest', 'wordstats.py')}`;
 
 // ---- java: javac + console launcher, and maven ------------------------------------------------
 
-/** The wrong Java solution with a static initializer of the attacker's. */
-async function javaWith(tool: 'javac' | 'junit' | 'maven', init: string): Promise<ZipEntrySpec> {
-  const file = tool === 'maven' ? 'src/main/java/dummy/Calculator.java' : 'src/main/java/bank/BankAccount.java';
-  const source = await wrong(tool, file);
-  return { name: file, data: source.replace(/(public class \w+ \{)/, `$1\n    static {\n${init}\n    }\n`) };
-}
 const tryWrite = (file: string) => `        try { java.nio.file.Files.writeString(java.nio.file.Path.of(${JSON.stringify(file)}), "x"); System.out.println("WRITE-ALLOWED"); } catch (Exception e) { System.out.println("WRITE-DENIED " + e.getClass().getSimpleName()); }`;
 const printLies = `        System.out.println(${JSON.stringify(lies.text)});`;
 /** A shutdown hook that turns every failure of every report green, unlinking and replacing each file. */
@@ -249,17 +216,14 @@ trust('javac 1+2+5: framework settings and tests are dropped, file names cannot 
   logIsHonest(text);
 });
 
-// The junit tool writes its reports from inside the graded JVM (after a warm-up run of its own): the
-// same attacks as on javac's console launcher.
-for (const tool of ['javac', 'junit'] as const) {
-  trust(`${tool} 3+4: a shutdown hook that unlinks the report and writes it back green is TAMPERED`, async () => {
-    const { result, text } = await grade(tool, [await javaWith(tool, flipAll)]);
-    noGain(tool, result, text);
-    assert.equal([result.outcome, codes(result)], ['TAMPERED', ['SENTINEL_PASSED']], text);
-  });
-}
+trust('javac 3+4: a shutdown hook that unlinks the report and writes it back green is TAMPERED', async () => {
+  const { result, text } = await grade('javac', [await javaWith('javac', flipAll)]);
+  noGain('javac', result, text);
+  assert.equal(result.outcome, 'TAMPERED', text);
+  assert.ok(codes(result).some((code) => ['SENTINEL_PASSED', 'REPORT_REWRITTEN'].includes(code)), text);
+});
 
-for (const tool of ['javac', 'junit'] as const) {
+for (const tool of ['javac'] as const) {
   trust(`${tool} 3: a planted report and halt(0) is TAMPERED`, async () => {
     const tests = ['startsWithTheOpeningBalance', 'depositAddsToTheBalance', 'withdrawSubtractsFromTheBalance', 'refusesToOverdraw', 'refusesNonPositiveAmounts'];
     const fake = `<testsuite>${tests.map((t) => `<testcase classname="bank.BankAccountTest" name="${t}()"/>`).join('')}</testsuite>`;
@@ -294,16 +258,17 @@ trust('maven 1+2+5: pom, .mvn, tests, framework settings and processors are drop
 trust('maven 3+4: a shutdown hook in the build JVM that rewrites every report green is TAMPERED', async () => {
   const { result, text } = await grade('maven', [await javaWith('maven', flipAll)]);
   noGain('maven', result, text);
-  assert.equal([result.outcome, codes(result)], ['TAMPERED', ['SENTINEL_PASSED']], text);
+  assert.equal(result.outcome, 'TAMPERED', text);
+  assert.ok(codes(result).some((code) => ['SENTINEL_PASSED', 'REPORT_REWRITTEN'].includes(code)), text);
 });
 
 // ---- folders: root follows no link --------------------------------------------------------------
 
 trust('grading a folder whose test-reports is a symlink deletes nothing it points to', async () => {
-  const outside = path.join(tmp, 'outside');
+  const outside = path.join(grader.tmp, 'outside');
   await mkdir(outside, { recursive: true });
   await writeFile(path.join(outside, 'keep.xml'), '<keep/>');
-  const folder = path.join(tmp, 'folder-submission');
+  const folder = path.join(grader.tmp, 'folder-submission');
   await mkdir(folder, { recursive: true });
   await writeFile(path.join(folder, 'roman.mjs'), await wrong('node', 'roman.mjs'));
   await symlink(outside, path.join(folder, 'test-reports'));

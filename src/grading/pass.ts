@@ -6,6 +6,7 @@ import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import type { CappedLog } from './capped-log.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports, testId } from './reports.js';
+import { createReportFolders, rewrittenNote, watchReports, type WatchedReports } from './report-watch.js';
 import { scoreRun, type RunFacts, type Scored, type Trust } from './score.js';
 import { plantSentinel, type Sentinel } from './sentinel.js';
 import { takeSolution } from './solution.js';
@@ -59,11 +60,18 @@ export async function runPass(pit: PitConfig, plan: PassPlan, solution: TakenSol
     const instructorFiles = await applyTemplate(pit, projectRoot, plan.leaveOut);
     const sentinel = await plantSentinel(pit, projectRoot, workspace, solution.files, plan.leaveOut);
     await clearReports(projectRoot, pit.reports);
+    // Reports are read only without a verdict channel; then their folders are watched from outside.
+    const readsReports = !sentinel?.harnessKey;
+    if (readsReports) await createReportFolders(projectRoot, pit.reports);
     await sandbox.prepare(workspace, { immutable: [...instructorFiles, ...(sentinel?.files ?? [])] });
     const prepareMs = since(t);
 
     t = performance.now();
-    const run = await execute(pit, projectRoot, output, deps, sentinel);
+    const watch = readsReports ? await watchReports(projectRoot, pit.reports, log) : undefined;
+    let watched: WatchedReports | undefined;
+    // the watch stops also when the run was stopped: no reader is left behind
+    const run = await execute(pit, projectRoot, output, deps, sentinel).finally(async () => { watched = await watch?.stop(); });
+    if (watched) run.watched = watched;
     const executeMs = since(t);
     log.info({ step: 'execute', ms: executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
 
@@ -82,8 +90,8 @@ export async function runPass(pit: PitConfig, plan: PassPlan, solution: TakenSol
 
 /** The run's results, read and scored: the tests the plan owns (and the sentinel), the rest dropped by id. */
 async function readAndScore(pit: PitConfig, plan: PassPlan, projectRoot: string, run: ExecutedRun, sentinel: Sentinel | undefined): Promise<{ scored: Scored; dropped: string[] }> {
-  const { records, ...facts } = run;
-  const [reported, trust] = await resultsOf(records, projectRoot, pit, sentinel);
+  const { records, watched, ...facts } = run;
+  const [reported, trust] = await resultsOf(records, watched, projectRoot, pit, sentinel);
   const kept = (test: TestResult) => plan.owns(test) || testId(test) === sentinel?.id;
   const scoring = { ...(plan.expectedTests && { expectedTests: plan.expectedTests }), ...(pit.weights && { weights: pit.weights }) };
   const scored = scoreRun(scoring, reported.filter(kept), facts, trust);
@@ -94,16 +102,17 @@ async function readAndScore(pit: PitConfig, plan: PassPlan, projectRoot: string,
  * The tests a run reported and what vouches for them: with a harness key, only the records on the
  * verdict channel (report files the sandbox uid could write are not read); else the report files.
  */
-async function resultsOf(records: Buffer | undefined, projectRoot: string, pit: PitConfig, sentinel: Sentinel | undefined): Promise<[TestResult[], Trust]> {
+async function resultsOf(records: Buffer | undefined, watched: WatchedReports | undefined, projectRoot: string, pit: PitConfig, sentinel: Sentinel | undefined): Promise<[TestResult[], Trust]> {
   if (sentinel?.harnessKey) {
     const verdict = readVerdict(records ?? Buffer.alloc(0), sentinel.harnessKey);
     return [verdict.tests, { integrity: verdict.integrity, sentinel, verdict: { complete: verdict.complete } }];
   }
   const reports = await readReports(projectRoot, pit.reports);
-  return [reports.tests, { integrity: reports.integrity, ...(sentinel && { sentinel }) }];
+  const rewritten = watched && rewrittenNote(reports.files, watched);
+  return [reports.tests, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }) }];
 }
 
-type ExecutedRun = RunFacts & { records?: Buffer };
+type ExecutedRun = RunFacts & { records?: Buffer; watched?: WatchedReports };
 
 /** setupCommands, then testCommand, sharing one wall-clock budget and one capped log; only the test command gets the harness key. */
 async function execute(pit: PitConfig, cwd: string, output: CappedLog, deps: PassDeps, sentinel: Sentinel | undefined): Promise<ExecutedRun> {

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { glob } from 'tinyglobby';
 import { nodePreload, pytestSentinelModule } from './harness.js';
 import { sandboxDirs } from '../sandbox/index.js';
+import { newHarnessKey } from './verdict.js';
 import type { PitConfig } from './types.js';
 
 /**
@@ -34,8 +35,9 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
   const message = `pit-runner sentinel ${nonce}: this test always fails`;
   switch (pit.buildTool) {
     case 'maven':
-    case 'javac':
-    case 'junit': return javaSentinel(pit.template, projectRoot, tag, nonce, message, leaveOut);
+    case 'javac': return javaSentinel(pit.template, projectRoot, tag, nonce, message, leaveOut);
+    // The junit tool's helper reports on the verdict channel: its JVM confines the solution (java/junit-runner).
+    case 'junit': return withHarnessKey(await javaSentinel(pit.template, projectRoot, tag, nonce, message, leaveOut));
     case 'pytest': {
       // as Python names them: the sandbox runs in the real paths
       const [project, dirs] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace))];
@@ -45,6 +47,8 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
     default: return undefined;
   }
 }
+
+const withHarnessKey = (sentinel: Sentinel | undefined) => sentinel && { ...sentinel, harnessKey: newHarnessKey() };
 
 async function javaSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string, leaveOut: string[]): Promise<Sentinel | undefined> {
   const [first] = (await glob([`${JAVA_TEST_FOLDER}/**/*.java`], { cwd: template })).filter((file) => !leaveOut.includes(file)).sort();

@@ -30,7 +30,9 @@ export type IntegrityCode =
   | 'HARNESS_REFUSED'      // the runtime harness stopped the run: the solution changed the test framework
   | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
   | 'SENTINEL_MISSING'     // tests were reported but the run's sentinel test was not
-  | 'VERDICT_FORGED';      // the harness's verdict channel carried a record without the run's key
+  | 'VERDICT_FORGED'       // the harness's verdict channel carried a record without the run's key
+  | 'REPORT_REWRITTEN'     // a report was written, replaced or removed again after the harness wrote it
+  | 'CONFINEMENT_REFUSED'; // the solution's code tried what its runtime confinement refuses (files, exit, reflection, …)
 
 export interface IntegrityNote { code: IntegrityCode; message: string; files?: string[] }
 

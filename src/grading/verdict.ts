@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { capped } from './reports.js';
+import { capped, testId } from './reports.js';
 import type { IntegrityNote, TestResult, TestStatus } from './types.js';
 
 /**
@@ -9,11 +9,12 @@ import type { IntegrityNote, TestResult, TestStatus } from './types.js';
  * the sandbox uid could have written are not read for such a run: only records that carry the key.
  *
  * One record a line: `<hex HMAC-SHA256(key, json)> <json>\n`, the json one of
- *   {"source":S,"seq":N,"kind":"test","classname":C,"name":T,"status":"passed|failed|error|skipped","timeMs":M,"message"?:X}
+ *   {"source":S,"seq":N,"kind":"test","classname":C,"name":T,"status":"passed|failed|error|skipped","timeMs":M,"message"?:X,"refused"?:R}
  *   {"source":S,"seq":N,"kind":"done","tests":K}
  * `source` names one writer (a process, a test file) and `seq` counts its records from 0; each source that
  * wrote a record ends with one "done" counting its test records. A run is complete when at least one
- * source ended and none was left open.
+ * source ended and none was left open. `refused` says what a confining harness refused the solution's
+ * code during that test ("reading files"): the result then carries CONFINEMENT_REFUSED.
  */
 export const HARNESS_KEY_BYTES = 32;
 
@@ -23,12 +24,12 @@ export interface Verdict {
   tests: TestResult[];
   /** Every source that spoke ended with its completion record. */
   complete: boolean;
-  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end. */
+  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end; CONFINEMENT_REFUSED. */
   integrity: IntegrityNote[];
 }
 
 type Body =
-  | { source: string; seq: number; kind: 'test'; classname: string; name: string; status: TestStatus; timeMs: number; message?: string }
+  | { source: string; seq: number; kind: 'test'; classname: string; name: string; status: TestStatus; timeMs: number; message?: string; refused?: string }
   | { source: string; seq: number; kind: 'done'; tests: number };
 
 const STATUSES = new Set<TestStatus>(['passed', 'failed', 'error', 'skipped']);
@@ -42,6 +43,7 @@ export function signRecord(key: Buffer, body: Body): string {
 /** Verifies every line of a run's records; the tests of the records that carry the key, in order. */
 export function readVerdict(records: Buffer, key: Buffer): Verdict {
   const tests: TestResult[] = [];
+  const refusals: string[] = [];
   const open = new Map<string, { seq: number; tests: number }>();
   const ended = new Set<string>();
   const problems: string[] = [];
@@ -51,11 +53,15 @@ export function readVerdict(records: Buffer, key: Buffer): Verdict {
     const body = verified(line, key);
     const problem = body ? orderProblem(body, open, ended) : 'it does not carry the run\'s key';
     if (problem) { problems.push(`record ${index + 1}: ${problem}`); continue; }
-    if (body!.kind === 'test') tests.push(toTest(body!));
+    if (body!.kind !== 'test') continue;
+    const test = toTest(body!);
+    tests.push(test);
+    if (typeof body!.refused === 'string') refusals.push(`${testId(test)} (${body!.refused.slice(0, 80)})`);
   }
   const integrity: IntegrityNote[] = problems.length
     ? [{ code: 'VERDICT_FORGED', message: `the test harness's channel carried ${problems.length} record(s) it did not write: ${problems.slice(0, 3).join('; ')}` }]
     : [];
+  if (refusals.length) integrity.push({ code: 'CONFINEMENT_REFUSED', message: `the solution's code tried what its confinement refuses, and ${refusals.length} test(s) failed for it: ${refusals.slice(0, 5).join(', ')}${refusals.length > 5 ? ', …' : ''}` });
   return { tests, complete: ended.size > 0 && open.size === 0, integrity };
 }
 

@@ -22,7 +22,9 @@ export const JUNIT_RUNNER_BUILD = testToolsDir;
 
 // Flags the archive was recorded with (build.sh): a collector and compiler suited to a short run. An
 // archive that no longer matches is ignored without a word in the student's log; `pit validate` says it.
-const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto'];
+// The helper installs its security manager itself (JDK 17 allows it with `allow`), and wraps the verdict
+// channel's descriptors by reflection into java.io: the solution, confined, may do neither.
+const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-Djava.security.manager=allow', '--add-opens=java.base/java.io=ALL-UNNAMED'];
 const QUIET_ARCHIVE = '-Xlog:cds=off,cds+dynamic=off';
 const BUNDLED_GROUPS = new Set(['org.junit.jupiter', 'org.junit.platform', 'org.junit.vintage', 'junit', 'org.hamcrest', 'org.opentest4j', 'org.apiguardian']);
 /** What the console launcher already holds: asking for it again would put a second copy on the class path. */

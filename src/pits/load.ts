@@ -7,7 +7,7 @@ import { pitIdProblem } from '../ids.js';
 import { displayPath, isInside } from '../paths.js';
 import type { PitConfig } from '../grading/types.js';
 import type { SandboxLimits } from '../sandbox/index.js';
-import { junitTestCommand } from './junit.js';
+import { JUNIT_COMMAND, junitTestCommand } from './junit.js';
 import { COORDINATES } from './maven-deps.js';
 
 export const DEFAULT_REPORTS: Record<string, string> = {
@@ -56,7 +56,7 @@ const limitsSchema = z.strictObject({
 export const pitFileSchema = z.strictObject({
   language: text,
   buildTool: text,
-  testCommand: text,
+  testCommand: text.optional(),
   maxTimeoutMs: positiveInt,
   setupCommands: z.array(text).default([]),
   environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string({ error: 'expected a string' }), {
@@ -79,6 +79,7 @@ export const pitFileSchema = z.strictObject({
   testTimeoutMs: positiveInt.optional(),
   testDependencies: z.array(text.regex(COORDINATES, { error: 'expected groupId:artifactId:version' })).optional(),
 }).superRefine((pit, ctx) => {
+  if (pit.testCommand === undefined && pit.buildTool !== 'junit') ctx.addIssue({ code: 'custom', path: ['testCommand'], message: 'required (only the junit build tool has its own)' });
   if (pit.testDependencies && pit.buildTool !== 'junit') ctx.addIssue({ code: 'custom', path: ['testDependencies'], message: 'only the junit build tool reads it (Maven reads the pom)' });
   if (pit.buildTool === 'junit' && pit.shell) ctx.addIssue({ code: 'custom', path: ['shell'], message: 'the junit build tool runs without a shell' });
   // Hidden tests are safe only in a run of their own: their files must be known to be left out of the visible run.
@@ -127,7 +128,7 @@ export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig
     template,
     solution: file.solution ?? [...(template ? DEFAULT_SOLUTION[file.buildTool] ?? WHOLE_SUBMISSION : WHOLE_SUBMISSION), ...file.requiredFiles],
     sentinel: file.sentinel,
-    reports: file.reports === undefined ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
+    reports: file.reports === undefined || file.buildTool === 'junit' ? [DEFAULT_REPORTS[file.buildTool] ?? 'test-reports/*.xml'] : [file.reports].flat(),
     ...(file.expectedTests && { expectedTests: file.expectedTests }),
     ...(file.weights && { weights: file.weights }),
     ...(file.hiddenTests && { hiddenTests: file.hiddenTests }),
@@ -158,11 +159,27 @@ export function parsePitFile(raw: string, configFile: string): z.output<typeof p
   throw new RunnerError('INVALID_PIT', problems.map((problem) => `${shown}: ${problem}`).join('\n'), { details: { configFile, problems } });
 }
 
+/**
+ * The fields the junit build tool decides itself, so that a Maven PIT switches by `buildTool` alone:
+ * a test command other than `pit-junit [options]` (Maven's `mvn … test`) and a `reports` glob (it
+ * reports on the verdict channel, not in files) are ignored; `pit validate` says so.
+ */
+export function junitIgnoredFields(file: z.output<typeof pitFileSchema>): string[] {
+  if (file.buildTool !== 'junit') return [];
+  const ignored: string[] = [];
+  if (file.testCommand !== undefined && !isJunitCommand(file.testCommand)) ignored.push(`testCommand: '${file.testCommand}' is ignored: the junit build tool runs '${JUNIT_COMMAND}' (remove the field, or give '${JUNIT_COMMAND} [options]')`);
+  if (file.reports !== undefined) ignored.push('reports: ignored: the junit build tool reports on the runner\'s verdict channel, not in files (remove the field)');
+  return ignored;
+}
+
+const isJunitCommand = (command: string) => command.trim().split(/\s+/)[0] === JUNIT_COMMAND;
+
 /** The configured command, or for the junit build tool the `java` command it stands for. */
 async function testCommandOf(file: z.output<typeof pitFileSchema>, template: string | undefined, configFile: string): Promise<string> {
-  if (file.buildTool !== 'junit') return file.testCommand;
+  if (file.buildTool !== 'junit') return file.testCommand!;
+  const command = file.testCommand !== undefined && isJunitCommand(file.testCommand) ? file.testCommand : JUNIT_COMMAND;
   try {
-    return await junitTestCommand(file.testCommand, file.testDependencies, template);
+    return await junitTestCommand(command, file.testDependencies, template);
   } catch (err) {
     if (!(err instanceof RunnerError) || err.code !== 'INVALID_PIT') throw err;
     throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: ${err.message}`);

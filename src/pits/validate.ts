@@ -7,7 +7,8 @@ import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
 import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
-import { assertPitId, loadPit } from './load.js';
+import { reportFolder } from '../grading/report-watch.js';
+import { assertPitId, junitIgnoredFields, loadPit, parsePitFile } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
 import { idMatcher } from '../grading/runs.js';
 import type { PitConfig } from '../grading/types.js';
@@ -58,6 +59,11 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
   if (!pit.expectedTests) report.warnings.push('no expectedTests: run `pit verify` so that a test that never ran counts as failed');
   if (deps.timeoutMs !== undefined && pit.maxTimeoutMs > deps.timeoutMs) report.warnings.push(`maxTimeoutMs ${pit.maxTimeoutMs} is capped at RUNNER_TIMEOUT_MS ${deps.timeoutMs}`);
   if (pit.buildTool === 'maven') report.problems.push(...(await mavenProblems(pit, deps)));
+  report.problems.push(...(await reportGlobProblems(pit)));
+  report.warnings.push(...junitIgnoredFields(parsePitFile(await readFile(pit.configFile, 'utf8'), pit.configFile)));
+  if (pit.language === 'java' && ['maven', 'javac'].includes(pit.buildTool) && pit.template && (await exists(path.join(pit.template, 'src/test/java')))) {
+    report.warnings.push(`buildTool ${pit.buildTool}: the solution runs in the JVM that writes the reports, so forged results are only detected, not prevented; the junit build tool confines it: set "buildTool": "junit" (its test command and reports are its own)`);
+  }
   if (pit.buildTool === 'junit') {
     const archive = await archiveProblem();
     if (archive) report.warnings.push(archive);
@@ -91,6 +97,27 @@ async function classnameOf(template: string, file: string): Promise<string> {
   if (file.endsWith('.py')) return file.slice(0, -3).split('/').join('.');
   const pkg = /^\s*package\s+([\w.]+)\s*;/m.exec(await readFile(path.join(template, file), 'utf8'))?.[1];
   return `${pkg ? `${pkg}.` : ''}${path.basename(file, '.java')}`;
+}
+
+/**
+ * A `reports` glob where the tool never writes grades every submission COMPILE_ERROR or NO_TESTS:
+ * Maven Surefire writes target/surefire-reports/ (unless the pom moves it), the console launcher
+ * and pytest where their command line says.
+ */
+async function reportGlobProblems(pit: PitConfig): Promise<string[]> {
+  if (!pit.template || pit.buildTool === 'junit') return [];
+  let expected: string | undefined;
+  if (pit.buildTool === 'maven') {
+    const pom = await readFile(path.join(pit.template, 'pom.xml'), 'utf8').catch(() => '');
+    if (!/<reportsDirectory>/.test(pom)) expected = 'target/surefire-reports';
+  } else {
+    expected = /--reports-dir[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? path.dirname(/--junitxml[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? '.');
+    if (expected === '.') expected = undefined;
+  }
+  if (!expected) return [];
+  const folder = path.normalize(expected).replace(/\/$/, '');
+  const wrong = pit.reports.filter((glob) => reportFolder(glob) !== folder);
+  return wrong.map((glob) => `reports: ${glob} is not where ${pit.buildTool} writes its reports (${folder}/): set "reports": "${folder}/${pit.buildTool === 'maven' ? 'TEST-' : ''}*.xml" or remove the field`);
 }
 
 /** Settings that weaken the defences against a hostile submission (see RUNBOOK, Security). */

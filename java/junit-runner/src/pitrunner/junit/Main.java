@@ -16,13 +16,16 @@ import java.util.List;
  * </pre>
  *
  * Defaults follow Maven's layout: src/main/java, src/test/java, reports in test-reports, classes in
- * build/pit-junit. Exit codes: 0 every test passed (or none was found), 1 a test failed, 2 the code
+ * build/pit-junit. Under the runner, results leave on its verdict channel ({@link VerdictChannel}) and
+ * no report file is written; the solution's classes run confined ({@link Confinement}). Exit codes: 0 every test passed (or none was found), 1 a test failed, 2 the code
  * did not compile (no report is written), 3 bad arguments.
  */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws IOException {
+        // First of all: the key is read, and its descriptor closed, before anything of the submission is.
+        VerdictChannel channel = VerdictChannel.open();
         Options options;
         try {
             options = Options.parse(args);
@@ -31,10 +34,10 @@ public final class Main {
             System.exit(3);
             return;
         }
-        System.exit(run(options));
+        System.exit(run(options, channel));
     }
 
-    static int run(Options options) throws IOException {
+    static int run(Options options, VerdictChannel channel) throws IOException {
         Files.deleteIfExists(options.reports.resolve("TEST-junit-jupiter.xml"));
         Files.deleteIfExists(options.reports.resolve("TEST-junit-vintage.xml"));
         Directories.recreate(options.build);
@@ -53,8 +56,10 @@ public final class Main {
         warmup.join();
         long warm = System.nanoTime();
 
-        ClassLoader solution = SolutionLoader.create(List.of(mainClasses, testClasses), options.classpath);
-        boolean passed = new TestRun(options.reports).run(testClasses, solution);
+        ClassLoader tests = SolutionLoader.create(mainClasses, testClasses, options.classpath);
+        Confinement.install();
+        boolean passed = new TestRun(options.reports, channel).run(testClasses, tests);
+        if (channel != null) channel.done();
         System.out.printf("pit-junit: compiled in %d ms, waited %d ms for JUnit's warm-up, tested in %d ms%n",
             (compiled - started) / 1_000_000, (warm - compiled) / 1_000_000, (System.nanoTime() - warm) / 1_000_000);
         return passed ? 0 : 1;

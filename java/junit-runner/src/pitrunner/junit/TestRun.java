@@ -6,6 +6,7 @@ import java.util.Set;
 import org.junit.jupiter.engine.JupiterTestEngine;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.core.LauncherConfig;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -19,7 +20,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 /**
  * The JUnit Platform in this JVM, with exactly two engines (Jupiter, Vintage for JUnit 4) and exactly
  * our listeners: nothing is registered from META-INF/services, so neither a dependency nor the
- * submission can add a listener, a filter or an engine.
+ * submission can add a listener, a filter or an engine. With a verdict channel the results go there
+ * and nowhere else; without one (run by hand), to JUnit XML reports.
  */
 final class TestRun {
     /** Maven Surefire's default includes (Test*, *Test, *Tests, *TestCase), top-level classes only. */
@@ -33,9 +35,11 @@ final class TestRun {
     private static final String JDK_XML_OUTPUT_FACTORY = "com.sun.xml.internal.stream.XMLOutputFactoryImpl";
 
     private final Path reports;
+    private final VerdictChannel channel;
 
-    TestRun(Path reports) {
+    TestRun(Path reports, VerdictChannel channel) {
         this.reports = reports;
+        this.channel = channel;
     }
 
     /** Runs every test class under {@code testClasses}, loaded by {@code loader}; true when none failed. */
@@ -56,7 +60,8 @@ final class TestRun {
         // Test discovery loads classes through the context class loader.
         thread.setContextClassLoader(loader);
         try {
-            launcher.execute(request, new ConsoleListener(out), summary, new LegacyXmlReportGeneratingListener(reports, out));
+            TestExecutionListener results = channel != null ? new VerdictListener(channel) : new LegacyXmlReportGeneratingListener(reports, out);
+            launcher.execute(request, new ConsoleListener(out), summary, results);
         } finally {
             thread.setContextClassLoader(previous);
         }
