@@ -48,6 +48,10 @@ ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# pytest loads pit-runner's harness by module name, and `python3 -I` ignores PYTHONPATH: a one-line .pth in
+# the system Python's site-packages puts $PIT_RUNNER_HARNESS_DIR (dist/harness) on its path when a run sets it.
+RUN site="$(python3 -c 'import site; print(site.getsitepackages()[0])')" \
+ && mkdir -p "$site" && cp dist/harness/pit_runner.pth "$site/"
 COPY package.json ./
 COPY bin ./bin
 COPY pits ./pits

@@ -68,4 +68,6 @@ await build({
 });
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
+// So do the runtime harnesses of pytest and node (grading/harness.ts looks beside its module first).
+cpSync(new URL('../src/grading/harness', import.meta.url), new URL('../dist/harness', import.meta.url), { recursive: true });
 writeStamp(root, snapshot);

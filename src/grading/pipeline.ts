@@ -5,6 +5,7 @@ import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CappedLog } from './capped-log.js';
 import { markHidden } from './feedback.js';
+import { harnessDir } from './harness.js';
 import { harnessEnvironment } from './harness-env.js';
 import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
@@ -38,8 +39,8 @@ export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, co
 export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
   // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
-  // folder (local storage, embedded database); they may read the install's test tools.
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
+  // folder (local storage, embedded database); they may read the install's test tools and runtime harnesses.
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir, harnessDir()] };
 }
 
 /**

@@ -10,10 +10,11 @@ import type { IntegrityNote, TestResult, TestStatus } from './types.js';
  *
  * One record a line: `<hex HMAC-SHA256(key, json)> <json>\n`, the json one of
  *   {"source":S,"seq":N,"kind":"test","classname":C,"name":T,"status":"passed|failed|error|skipped","timeMs":M,"message"?:X}
- *   {"source":S,"seq":N,"kind":"done","tests":K}
+ *   {"source":S,"seq":N,"kind":"done","tests":K,"refused"?:R}
  * `source` names one writer (a process, a test file) and `seq` counts its records from 0; each source that
  * wrote a record ends with one "done" counting its test records. A run is complete when at least one
- * source ended and none was left open.
+ * source ended and none was left open. `refused`: the harness saw the solution change the test framework
+ * (HARNESS_REFUSED: TAMPERED).
  */
 export const HARNESS_KEY_BYTES = 32;
 
@@ -23,13 +24,13 @@ export interface Verdict {
   tests: TestResult[];
   /** Every source that spoke ended with its completion record. */
   complete: boolean;
-  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end. */
+  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end; HARNESS_REFUSED: a source's own refusal. */
   integrity: IntegrityNote[];
 }
 
 type Body =
   | { source: string; seq: number; kind: 'test'; classname: string; name: string; status: TestStatus; timeMs: number; message?: string }
-  | { source: string; seq: number; kind: 'done'; tests: number };
+  | { source: string; seq: number; kind: 'done'; tests: number; refused?: string };
 
 const STATUSES = new Set<TestStatus>(['passed', 'failed', 'error', 'skipped']);
 
@@ -45,6 +46,7 @@ export function readVerdict(records: Buffer, key: Buffer): Verdict {
   const open = new Map<string, { seq: number; tests: number }>();
   const ended = new Set<string>();
   const problems: string[] = [];
+  const refusals: string[] = [];
   const lines = records.toString('utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const [index, line] of lines.entries()) {
@@ -52,10 +54,12 @@ export function readVerdict(records: Buffer, key: Buffer): Verdict {
     const problem = body ? orderProblem(body, open, ended) : 'it does not carry the run\'s key';
     if (problem) { problems.push(`record ${index + 1}: ${problem}`); continue; }
     if (body!.kind === 'test') tests.push(toTest(body!));
+    else if (typeof body!.refused === 'string' && body!.refused) refusals.push(capped(body!.refused) ?? 'refused');
   }
   const integrity: IntegrityNote[] = problems.length
     ? [{ code: 'VERDICT_FORGED', message: `the test harness's channel carried ${problems.length} record(s) it did not write: ${problems.slice(0, 3).join('; ')}` }]
     : [];
+  if (refusals.length) integrity.push({ code: 'HARNESS_REFUSED', message: `the test harness found the test framework changed: ${refusals.slice(0, 3).join('; ')}` });
   return { tests, complete: ended.size > 0 && open.size === 0, integrity };
 }
 
