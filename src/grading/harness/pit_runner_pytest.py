@@ -151,26 +151,19 @@ def _may_write(target, *, S=None, B_any=None, B_int=None):
     return B_any(where == root or where.startswith(root + "/") for root in S["writable"])
 
 
-def _defined_by_untrusted(target, *, S=None, B_getattr=None, B_str=None, B_sys=None, B_type=None):
-    """A type or function the untrusted code made itself (it may change it), judged by where it lives."""
-    if B_type(target) is S["function_type"]:
-        filename = S["code_file"](target)
-        return filename is not None and not S["is_trusted"](filename)
-    module = S["type_dict"](target).get("__module__") if S["isinstance"](target, B_type) else None
-    if not S["isinstance"](module, B_str):
-        return False
-    filename = S["module_files"].get(module)
-    if filename is None:
-        filename = B_getattr(B_sys.modules.get(module), "__file__", None)
-    return S["isinstance"](filename, B_str) and not S["is_trusted"](filename)
-
-
-def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_int=None, B_str=None, B_type=None):
+def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_id=None, B_int=None, B_str=None):
     """Why untrusted code may not do this, or None; called only with untrusted code on the stack."""
     if event == "import":
         name = args[0] or ""
-        return "import " + name if B_any(name == m or name.startswith(m + ".") for m in S["blocked_imports"]) else None
-    if event in S["process_events"] or event in S["refused_events"]:
+        if not B_any(name == m or name.startswith(m + ".") for m in S["blocked_imports"]):
+            return None
+        if not B_any(name == m or name.startswith(m + ".") for m in S["test_frameworks"]):
+            S["problems"].append("the solution tried to import " + name)
+        return "import " + name
+    if event in S["process_events"]:
+        return event
+    if event in S["refused_events"]:
+        S["problems"].append("the solution tried " + event)
         return event
     if event == "sys._getframe":
         return None if S["frame_reader_allowed"](3) else event
@@ -183,10 +176,9 @@ def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_int=None, B_str
             return None if filename is not None and not S["is_trusted"](filename) else "read " + name
         return None
     if event == "object.__setattr__" or event == "object.__delattr__":
-        target = args[0]
-        if S["isinstance"](target, B_type) or B_type(target) is S["function_type"]:
-            return None if S["defined_by_untrusted"](target) else "change " + S["str"](args[1])
-        return None
+        # the classes and functions that existed before the solution was imported are not its to change
+        known = S["baseline"].get(B_id(args[0]))
+        return "change " + S["str"](args[1]) if known is not None and known is args[0] else None
     if event == "compile":
         filename = args[1]
         if S["isinstance"](filename, B_bytes):
@@ -215,7 +207,7 @@ def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_int=None, B_str
 
 
 def _audit(event, args, *, S=None, B_PermissionError=None):
-    if S["busy"]:
+    if event not in S["audited"] or S["busy"] or (event == "object.__getattr__" and args[1] not in S["audited_attributes"]):
         return
     S["busy"].append(1)
     try:
@@ -464,6 +456,26 @@ def _framework(*, S=None, B_callable=None, B_classmethod=None, B_id=None, B_isin
     return seen
 
 
+def _classes_and_functions(*, S=None, B_TypeError=None, B_id=None, B_isinstance=None, B_list=None, B_sys=None, B_type=None, B_vars=None):
+    """Every class and function of every loaded module (and the functions of those classes), by id."""
+    found = {}
+    function_type = S["function_type"]
+    for module in B_list(B_sys.modules.values()):
+        try:
+            members = B_list(B_vars(module).values())
+        except B_TypeError:
+            continue
+        for value in members:
+            if B_isinstance(value, B_type):
+                found[B_id(value)] = value
+                for member in B_list(B_vars(value).values()):
+                    if B_type(member) is function_type:
+                        found[B_id(member)] = member
+            elif B_type(value) is function_type:
+                found[B_id(value)] = value
+    return found
+
+
 def _hookimpls(config, *, S=None, B_hasattr=None, B_id=None, B_list=None, B_vars=None):
     found = {}
     for name, caller in B_list(B_vars(config.pluginmanager.hook).items()):
@@ -516,6 +528,7 @@ def pytest_collection(session, *, S=None):
     if S is None:
         return
     S["config"].append(session.config)
+    S["baseline"] = S["classes_and_functions"]()
     S["framework_at_start"] = S["framework"]()
     S["hooks_at_start"] = S["hookimpls"](session.config)
 
@@ -621,7 +634,7 @@ def _boot():
         mac=mac, nonce=nonce_mac.hexdigest()[:24], write=os.write, pid=os.getpid(), quote=_json.encode_basestring_ascii, int_text=int.__repr__,
         str=str, isinstance=isinstance, getframe=sys._getframe, stat=os.stat, fsdecode=os.fsdecode, realpath=posixpath.realpath,
         function_type=function_type, method_type=type(_read_key.__get__(1)), function_code=function_type.__dict__["__code__"],
-        type_getattr=type.__getattribute__, type_dict=type.__dict__["__dict__"].__get__,
+        type_getattr=type.__getattribute__,
         slot_types=(type(object.__eq__), type((1).__eq__), type(len), type(str.join)),
         scalars=frozenset({bool, int, float, complex, str, bytes, type(None)}), builtin_values=frozenset(_BUILTIN_VALUES),
         cores=((bool, bool.__index__), (int, int.__index__), (float, float.__float__), (complex, complex.__complex__), (str, str.__str__),
@@ -633,8 +646,9 @@ def _boot():
         write_flags=os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND,
         blocked_imports=_BLOCKED_IMPORTS, process_events=_PROCESS_EVENTS, file_events=_FILE_EVENTS, refused_events=_REFUSED_EVENTS,
         frame_attributes=_FRAME_ATTRIBUTES, code_attributes=_CODE_ATTRIBUTES, frame_readers=_FRAME_READERS,
-        module_files={name: getattr(module, "__file__", None) for name, module in list(sys.modules.items()) if module is not None},
         watched=frozenset({"pytest", "pluggy", "unittest.case", "pit_runner_pytest", "threading", "_thread"}), watched_prefixes=("_pytest.", "pluggy."),
+        test_frameworks=("pytest", "_pytest", "pluggy"), baseline={}, audited_attributes=_FRAME_ATTRIBUTES | _CODE_ATTRIBUTES,
+        audited=_PROCESS_EVENTS | _FILE_EVENTS | _REFUSED_EVENTS | {"import", "open", "compile", "sys._getframe", "object.__getattr__", "object.__setattr__", "object.__delattr__"},
         TestReport=_pytest.reports.TestReport, busy=[], config=[], current=[], problems=[], emitted=[], results={}, order=[], items={},
     )
     S.update(
@@ -643,7 +657,7 @@ def _boot():
     )
     functions = dict(
         is_trusted=_is_trusted, untrusted_on_stack=_untrusted_on_stack, frame_reader_allowed=_frame_reader_allowed, code_file=_code_file,
-        code_of=_code_of, may_write=_may_write, defined_by_untrusted=_defined_by_untrusted, refusal=_refusal, suspect=_suspect, core=_core,
+        code_of=_code_of, may_write=_may_write, classes_and_functions=_classes_and_functions, refusal=_refusal, suspect=_suspect, core=_core,
         clean=_clean, equal=_equal, within=_within, solution_type=_solution_type, sign=_sign, emit=_emit, address=_address,
         status_of=_status_of, framework=_framework, hookimpls=_hookimpls, integrity_problem=_integrity_problem, item_problem=_item_problem,
         rewrite_comparisons=_rewrite_comparisons,
