@@ -151,7 +151,7 @@ def _may_write(target, *, S=None, B_any=None, B_int=None):
     return B_any(where == root or where.startswith(root + "/") for root in S["writable"])
 
 
-def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_id=None, B_int=None, B_str=None):
+def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_int=None, B_str=None, B_type=None):
     """Why untrusted code may not do this, or None; called only with untrusted code on the stack."""
     if event == "import":
         name = args[0] or ""
@@ -177,8 +177,10 @@ def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_id=None, B_int=
         return None
     if event == "object.__setattr__" or event == "object.__delattr__":
         # the classes and functions that existed before the solution was imported are not its to change
-        known = S["baseline"].get(B_id(args[0]))
-        return "change " + S["str"](args[1]) if known is not None and known is args[0] else None
+        target = args[0]
+        if not S["isinstance"](target, B_type) and B_type(target) is not S["function_type"]:
+            return None
+        return "change " + S["str"](args[1]) if S["existed_before"](target) else None
     if event == "compile":
         filename = args[1]
         if S["isinstance"](filename, B_bytes):
@@ -206,7 +208,13 @@ def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_id=None, B_int=
     return None
 
 
-def _audit(event, args, *, S=None, B_PermissionError=None):
+def _audit(event, args, *, S=None, B_PermissionError=None, B_type=None):
+    if not S["tainted"]:
+        # until a file of untrusted code runs, no untrusted frame can be on any stack: nothing to walk
+        if event == "exec" and B_type(args[0]) is S["code_type"] and args[0].co_filename.startswith("/") and not S["is_trusted"](args[0].co_filename):
+            S["tainted"].append(1)
+        else:
+            return
     if event not in S["audited"] or S["busy"] or (event == "object.__getattr__" and args[1] not in S["audited_attributes"]):
         return
     S["busy"].append(1)
@@ -440,14 +448,18 @@ def _status_of(phases, *, S=None):
     return "passed", "", ms
 
 
-def _framework(*, S=None, B_callable=None, B_classmethod=None, B_id=None, B_isinstance=None, B_list=None, B_property=None, B_staticmethod=None, B_sys=None, B_type=None, B_vars=None):
+def _framework(*, S=None, B_callable=None, B_classmethod=None, B_id=None, B_isinstance=None, B_list=None, B_property=None, B_set=None, B_staticmethod=None, B_sys=None, B_type=None, B_vars=None):
     """Identity of every function and class member of pytest, pluggy, unittest and this harness."""
     seen = {}
+    classes = B_set()
     for name, module in B_list(B_sys.modules.items()):
         if module is None or not (name in S["watched"] or name.startswith(S["watched_prefixes"])):
             continue
         for key, value in B_list(B_vars(module).items()):
             if B_isinstance(value, B_type):
+                if B_id(value) in classes:
+                    continue
+                classes.add(B_id(value))
                 for attribute, member in B_list(B_vars(value).items()):
                     if B_callable(member) or B_isinstance(member, (B_staticmethod, B_classmethod, B_property)):
                         seen[(name, key, attribute)] = B_id(member)
@@ -456,24 +468,20 @@ def _framework(*, S=None, B_callable=None, B_classmethod=None, B_id=None, B_isin
     return seen
 
 
-def _classes_and_functions(*, S=None, B_TypeError=None, B_id=None, B_isinstance=None, B_list=None, B_sys=None, B_type=None, B_vars=None):
-    """Every class and function of every loaded module (and the functions of those classes), by id."""
-    found = {}
-    function_type = S["function_type"]
-    for module in B_list(B_sys.modules.values()):
+def _existed_before(target, *, S=None, B_TypeError=None, B_classmethod=None, B_getattr=None, B_isinstance=None, B_staticmethod=None, B_str=None, B_type=None, B_vars=None):
+    """The class or function is the one its module held under its name before the solution was imported."""
+    module = S["modules_at_start"].get(B_getattr(target, "__module__", None))
+    name = B_getattr(target, "__qualname__", None)
+    if module is None or not B_isinstance(name, B_str):
+        return False
+    found = module
+    for part in name.split("."):
         try:
-            members = B_list(B_vars(module).values())
+            found = B_vars(found).get(part)
         except B_TypeError:
-            continue
-        for value in members:
-            if B_isinstance(value, B_type):
-                found[B_id(value)] = value
-                for member in B_list(B_vars(value).values()):
-                    if B_type(member) is function_type:
-                        found[B_id(member)] = member
-            elif B_type(value) is function_type:
-                found[B_id(value)] = value
-    return found
+            return False
+        found = B_getattr(found, "__func__", found) if B_type(found) in (B_staticmethod, B_classmethod) else found
+    return found is target
 
 
 def _hookimpls(config, *, S=None, B_hasattr=None, B_id=None, B_list=None, B_vars=None):
@@ -523,12 +531,12 @@ def _item_problem(item, *, S=None, B_getattr=None, B_id=None, B_type=None, B_var
 # ---- pytest's hooks (module-level: pytest registers this module as the plugin) ----------------------
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection(session, *, S=None):
+def pytest_collection(session, *, S=None, B_dict=None, B_sys=None):
     """The baseline, after every plugin configured itself and before any test module (and so the solution) is imported."""
     if S is None:
         return
     S["config"].append(session.config)
-    S["baseline"] = S["classes_and_functions"]()
+    S["modules_at_start"] = B_dict(B_sys.modules)
     S["framework_at_start"] = S["framework"]()
     S["hooks_at_start"] = S["hookimpls"](session.config)
 
@@ -633,7 +641,7 @@ def _boot():
     S = dict(
         mac=mac, nonce=nonce_mac.hexdigest()[:24], write=os.write, pid=os.getpid(), quote=_json.encode_basestring_ascii, int_text=int.__repr__,
         str=str, isinstance=isinstance, getframe=sys._getframe, stat=os.stat, fsdecode=os.fsdecode, realpath=posixpath.realpath,
-        function_type=function_type, method_type=type(_read_key.__get__(1)), function_code=function_type.__dict__["__code__"],
+        function_type=function_type, code_type=type(_boot.__code__), method_type=type(_read_key.__get__(1)), function_code=function_type.__dict__["__code__"],
         type_getattr=type.__getattribute__,
         slot_types=(type(object.__eq__), type((1).__eq__), type(len), type(str.join)),
         scalars=frozenset({bool, int, float, complex, str, bytes, type(None)}), builtin_values=frozenset(_BUILTIN_VALUES),
@@ -647,9 +655,9 @@ def _boot():
         blocked_imports=_BLOCKED_IMPORTS, process_events=_PROCESS_EVENTS, file_events=_FILE_EVENTS, refused_events=_REFUSED_EVENTS,
         frame_attributes=_FRAME_ATTRIBUTES, code_attributes=_CODE_ATTRIBUTES, frame_readers=_FRAME_READERS,
         watched=frozenset({"pytest", "pluggy", "unittest.case", "pit_runner_pytest", "threading", "_thread"}), watched_prefixes=("_pytest.", "pluggy."),
-        test_frameworks=("pytest", "_pytest", "pluggy"), baseline={}, audited_attributes=_FRAME_ATTRIBUTES | _CODE_ATTRIBUTES,
+        test_frameworks=("pytest", "_pytest", "pluggy"), modules_at_start={}, audited_attributes=_FRAME_ATTRIBUTES | _CODE_ATTRIBUTES,
         audited=_PROCESS_EVENTS | _FILE_EVENTS | _REFUSED_EVENTS | {"import", "open", "compile", "sys._getframe", "object.__getattr__", "object.__setattr__", "object.__delattr__"},
-        TestReport=_pytest.reports.TestReport, busy=[], config=[], current=[], problems=[], emitted=[], results={}, order=[], items={},
+        TestReport=_pytest.reports.TestReport, busy=[], tainted=[], config=[], current=[], problems=[], emitted=[], results={}, order=[], items={},
     )
     S.update(
         ast={name: getattr(ast, name) for name in ("AST", "Assign", "Compare", "Attribute", "Name", "Load", "Call", "Constant", "Import", "alias", "copy_location", "fix_missing_locations")},
@@ -657,7 +665,7 @@ def _boot():
     )
     functions = dict(
         is_trusted=_is_trusted, untrusted_on_stack=_untrusted_on_stack, frame_reader_allowed=_frame_reader_allowed, code_file=_code_file,
-        code_of=_code_of, may_write=_may_write, classes_and_functions=_classes_and_functions, refusal=_refusal, suspect=_suspect, core=_core,
+        code_of=_code_of, may_write=_may_write, existed_before=_existed_before, refusal=_refusal, suspect=_suspect, core=_core,
         clean=_clean, equal=_equal, within=_within, solution_type=_solution_type, sign=_sign, emit=_emit, address=_address,
         status_of=_status_of, framework=_framework, hookimpls=_hookimpls, integrity_problem=_integrity_problem, item_problem=_item_problem,
         rewrite_comparisons=_rewrite_comparisons,
