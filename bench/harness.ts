@@ -15,7 +15,6 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { repoRoot } from '../test/helpers/cli.js';
 import { gradeById } from '../test/helpers/grade.js';
-import { sandboxFor } from '../test/helpers/sandbox.js';
 import { harnessDir, nodeHarnessEnv, pytestHarnessEnv } from '../src/grading/harness.js';
 import { loadPit } from '../src/pits/load.js';
 import { interleaved, median } from './measure.js';
@@ -24,7 +23,6 @@ const runs = Number(process.argv[2] ?? 7);
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-harness-'));
 await chmod(tmp, 0o711);
 const config = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work') });
-const sandbox = sandboxFor(config);
 const samples = ['python-pytest-wordstats-v1', 'javascript-node-roman-v1'];
 const times = new Map(samples.map((id) => [id, { execute: [] as number[], total: [] as number[] }]));
 
@@ -62,7 +60,7 @@ try {
   for (const pitId of samples) await byHand(pitId);
   for (let i = 0; i <= runs; i++) {
     for (const pitId of samples) {
-      const { result, log } = await gradeById({ dir: path.join(repoRoot, 'examples', pitId, 'correct') }, pitId, { config, log: silentLogger, sandbox });
+      const { result, log } = await gradeById({ dir: path.join(repoRoot, 'examples', pitId, 'correct') }, pitId, { config, log: silentLogger });
       if (result.outcome !== 'PASSED') throw new Error(`${pitId}: ${result.outcome} ${result.score}\n${log.toString().slice(-1500)}`);
       if (i === 0) continue; // warm-up
       times.get(pitId)!.execute.push(result.timings.executeMs);
