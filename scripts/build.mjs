@@ -69,5 +69,5 @@ await build({
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
 // So do the runtime harnesses of pytest and node (grading/harness.ts looks beside its module first).
-cpSync(new URL('../src/grading/harness', import.meta.url), new URL('../dist/harness', import.meta.url), { recursive: true });
+cpSync(new URL('../src/grading/harness', import.meta.url), new URL('../dist/harness', import.meta.url), { recursive: true, filter: (from) => !from.includes('__pycache__') });
 writeStamp(root, snapshot);

@@ -54,7 +54,7 @@ problems=()
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || problems+=("no /usr/share/java/junit-platform-console-standalone.jar (javac PITs)")
 [ -d /usr/share/maven-repo/org/junit/jupiter/junit-jupiter/5.9.2 ] || problems+=("no JUnit Jupiter 5.9.2 in /usr/share/maven-repo (Maven PITs)")
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || problems+=("/usr/bin/python3 cannot import pytest (pytest PITs)")
-PIT_RUNNER_HARNESS_DIR="$PWD/src/grading/harness" /usr/bin/python3 -I -c 'import pit_runner_pytest' 2>/dev/null \
+PIT_RUNNER_HARNESS_DIR="$PWD/src/grading/harness" /usr/bin/python3 -I -B -c 'import pit_runner_pytest' 2>/dev/null \
   || problems+=("/usr/bin/python3 -I cannot import pit-runner's pytest harness (pytest PITs)")
 [ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
 
