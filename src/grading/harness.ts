@@ -36,6 +36,10 @@ export interface RunFolders { project: string; home: string; tmp: string; harnes
  */
 export function pytestHarnessEnv(folders: RunFolders, solution: string[], pitEnv: Record<string, string>): Record<string, string> {
   return {
+    // without -I, nothing of the project or of the sandbox's HOME may run before the harness has the key:
+    // no working folder first on the path (a student's argparse.py, sitecustomize.py), no user site
+    PYTHONSAFEPATH: '1',
+    PYTHONNOUSERSITE: '1',
     PYTEST_PLUGINS: ['pit_runner_pytest', pitEnv.PYTEST_PLUGINS].filter(Boolean).join(','),
     PIT_RUNNER_HARNESS_DIR: folders.harness,
     PIT_RUNNER_PROJECT: folders.project,
