@@ -141,6 +141,29 @@ class TwoFerTest(unittest.TestCase):
   assert.equal([liar.result.outcome, liar.result.score], ['FAILED', 0], liar.text);
 });
 
+harness('pytest without -I: a solution file that shadows a module pytest imports at start cannot take the key first', async () => {
+  const pits = path.join(tmp, 'pits-bare');
+  await mkdir(path.join(pits, 'py-bare'), { recursive: true });
+  await writeFile(path.join(pits, 'py-bare.json'), JSON.stringify({
+    language: 'python', buildTool: 'pytest', shell: true, maxTimeoutMs: 30000, requiredFiles: ['two_fer.py'],
+    testCommand: '/usr/bin/python3 -m pytest -q -p no:cacheprovider two_fer_test.py',
+  }));
+  await writeFile(path.join(pits, 'py-bare', 'two_fer_test.py'), 'from two_fer import two_fer\n\ndef test_two_fer():\n    assert two_fer("Alice") == "One for Alice, one for me."\n');
+  // argparse is imported by pytest before any plugin: with the working folder first on the path, this would run instead
+  const forger = `import hashlib, hmac, json, os
+key = os.read(7, 32)
+def record(body):
+    text = json.dumps(body, separators=(",", ":"))
+    os.write(8, (hmac.new(key, text.encode(), hashlib.sha256).hexdigest() + " " + text + "\\n").encode())
+record({"source": "f", "seq": 0, "kind": "test", "classname": "two_fer_test", "name": "test_two_fer", "status": "passed", "timeMs": 1})
+record({"source": "f", "seq": 1, "kind": "test", "classname": "pit_runner", "name": "sentinel", "status": "failed", "timeMs": 1, "message": "pit-runner sentinel " + hmac.new(key, b"pit-runner sentinel", hashlib.sha256).hexdigest()[:24]})
+record({"source": "f", "seq": 2, "kind": "done", "tests": 2})
+os._exit(1)
+`;
+  const { result, text } = await grade('py-bare', [{ name: 'two_fer.py', data: 'def two_fer(name="you"):\n    return "nope"\n' }, { name: 'argparse.py', data: forger }], pits);
+  assert.equal([result.outcome, result.score], ['FAILED', 0], text);
+});
+
 // ---- node -------------------------------------------------------------------------------------
 
 const ROMAN = ['writes 1994 as MCMXCIV', 'writes 4 and 9 by subtraction', 'reads MMXXIV as 2024', 'reads back every number it writes', 'refuses numbers outside 1..3999'];
