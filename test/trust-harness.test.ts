@@ -164,6 +164,18 @@ os._exit(1)
   assert.equal([result.outcome, result.score], ['FAILED', 0], text);
 });
 
+harness('pytest: an endless test fails alone under the per-test limit; pytest-timeout\'s stack dump is not a refusal', async () => {
+  const pits = path.join(tmp, 'pits-loop');
+  await mkdir(path.join(pits, 'py-loop'), { recursive: true });
+  await writeFile(path.join(pits, 'py-loop.json'), JSON.stringify({
+    language: 'python', buildTool: 'pytest', shell: true, maxTimeoutMs: 30000, testTimeoutMs: 1000, requiredFiles: ['loop.py'],
+    testCommand: '/usr/bin/python3 -I -B -m pytest -q -p no:cacheprovider loop_test.py',
+  }));
+  await writeFile(path.join(pits, 'py-loop', 'loop_test.py'), 'from loop import endless, two\n\ndef test_endless():\n    assert endless() == 1\n\ndef test_two():\n    assert two() == 2\n');
+  const { result, text } = await grade('py-loop', [{ name: 'loop.py', data: 'def endless():\n    while True:\n        pass\n\ndef two():\n    return 2\n' }], pits);
+  assert.equal([result.outcome, result.score, result.integrity ?? []], ['FAILED', 50, []], text);
+});
+
 // ---- node -------------------------------------------------------------------------------------
 
 const ROMAN = ['writes 1994 as MCMXCIV', 'writes 4 and 9 by subtraction', 'reads MMXXIV as 2024', 'reads back every number it writes', 'refuses numbers outside 1..3999'];

@@ -163,6 +163,8 @@ def _refusal(event, args, *, S=None, B_any=None, B_bytes=None, B_int=None, B_str
     if event in S["process_events"]:
         return event
     if event in S["refused_events"]:
+        if event == "sys._current_frames" and S["frame_reader_allowed"](3):
+            return None  # pytest-timeout's stack dump, from its alarm handler, over the solution's endless loop
         S["problems"].append("the solution tried " + event)
         return event
     if event == "sys._getframe":
