@@ -54,8 +54,10 @@ function runner() {
     const fd = stdio.length;
     // node's own descriptors above 2 are not passed on: the key's pipe and the verdict channel are, by number
     options.stdio = [...stdio, 'pipe', RECORD_FD];
+    // the right to start processes goes, whether it came in NODE_OPTIONS (Node 20) or as an argument (Node 24)
     options.envPairs = [...pairs.map((pair) => (pair.startsWith('NODE_OPTIONS=') ? pair.replace(/\s*--allow-child-process\b/g, '') : pair)),
       `PIT_RUNNER_KEY_FD=${fd}`, `PIT_RUNNER_RECORD_FD=${fd + 1}`];
+    if (Array.isArray(options.args)) options.args = options.args.filter((arg) => arg !== '--allow-child-process');
     const started = spawn.call(this, options);
     if (this.stdio[fd]) this.stdio[fd].end(Buffer.from(key));
     return started;
@@ -86,7 +88,8 @@ function tests() {
   const on = Readable.prototype.on;
   let stream;
   Readable.prototype.on = function capture(event, listener) {
-    if (event === 'test:fail' && stream === undefined) stream = this;
+    // node:test's root listens to its own event stream as it builds it ('test:fail' in Node 20, 'test:summary' in 24)
+    if (stream === undefined && typeof event === 'string' && event.startsWith('test:')) stream = this;
     return call.call(on, this, event, listener);
   };
   try {
