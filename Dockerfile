@@ -57,6 +57,11 @@ ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 # Layers in the order they change, rarest first, so a code change re-pulls megabytes, not the toolchains:
 # the junit helper (its Java sources), the runtime packages (the lock file), PITs, then the compiled CLI.
 WORKDIR /app
+# pytest loads pit-runner's harness by module name, and `python3 -I` ignores PYTHONPATH: a one-line .pth in
+# the system Python's site-packages puts $PIT_RUNNER_HARNESS_DIR (dist/harness) on its path when a run sets it.
+COPY src/grading/harness/pit_runner.pth /tmp/pit_runner.pth
+RUN site="$(python3 -c 'import site; print(site.getsitepackages()[0])')" \
+ && mkdir -p "$site" && mv /tmp/pit_runner.pth "$site/"
 # The junit build tool's helper, compiled against the image's JUnit, and its class-data-sharing archive
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java

@@ -68,6 +68,8 @@ await build({
 });
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
+// So do the runtime harnesses of pytest and node (grading/harness.ts looks beside its module first).
+cpSync(new URL('../src/grading/harness', import.meta.url), new URL('../dist/harness', import.meta.url), { recursive: true, filter: (from) => !from.includes('__pycache__') });
 writeFileSync(new URL('../dist/runtime-packages.json', import.meta.url), `${JSON.stringify(runtimePackages(), null, 2)}\n`);
 // The commit a grade's provenance names: GIT_SHA when given (the image's build has no .git), else the checkout's.
 writeFileSync(new URL('../dist/build-info.json', import.meta.url), `${JSON.stringify({ gitSha: process.env.GIT_SHA || checkoutSha() })}\n`);

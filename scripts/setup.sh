@@ -38,11 +38,24 @@ if [ ${#missing[@]} -gt 0 ]; then
     -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 fi
 
+# pytest loads pit-runner's harness by module name, and `python3 -I` ignores PYTHONPATH: a one-line .pth in
+# the system Python's site-packages puts $PIT_RUNNER_HARNESS_DIR on its path when a graded run sets it.
+pth_dir="$(/usr/bin/python3 -c 'import site; print(site.getsitepackages()[0])')"
+if ! cmp -s src/grading/harness/pit_runner.pth "$pth_dir/pit_runner.pth"; then
+  say "installing pit_runner.pth in $pth_dir"
+  run_root=""
+  [ "$(id -u)" -eq 0 ] || run_root="sudo"
+  $run_root mkdir -p "$pth_dir"
+  $run_root cp src/grading/harness/pit_runner.pth "$pth_dir/pit_runner.pth"
+fi
+
 # What the sample PITs name by path; a different distribution release may lay them out otherwise.
 problems=()
 [ -f /usr/share/java/junit-platform-console-standalone.jar ] || problems+=("no /usr/share/java/junit-platform-console-standalone.jar (javac PITs)")
 [ -d /usr/share/maven-repo/org/junit/jupiter/junit-jupiter/5.9.2 ] || problems+=("no JUnit Jupiter 5.9.2 in /usr/share/maven-repo (Maven PITs)")
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || problems+=("/usr/bin/python3 cannot import pytest (pytest PITs)")
+PIT_RUNNER_HARNESS_DIR="$PWD/src/grading/harness" /usr/bin/python3 -I -B -c 'import pit_runner_pytest' 2>/dev/null \
+  || problems+=("/usr/bin/python3 -I cannot import pit-runner's pytest harness (pytest PITs)")
 [ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
 
 # The junit build tool's helper and its class-data-sharing archive (skipped when up to date).

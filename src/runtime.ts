@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import path from 'node:path';
 import { installDir, requireSettings, testToolsDir, type Config } from './config.js';
+import { harnessDir } from './grading/harness.js';
 import type { Database } from './db/connection.js';
 import type { Submissions } from './db/submissions.js';
 import type { Logger } from './log.js';
@@ -116,7 +117,7 @@ export function sandboxOptions(config: Config): SandboxOptions {
   const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
   // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
   // folder (local storage, embedded database); they may read the install's test tools.
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir, harnessDir()] };
 }
 
 /** The database the config names; a secret is read once, here, and never put in the environment. */

@@ -70,6 +70,8 @@ entry('npm run build compiles a fresh dist/, drops modules of deleted sources, a
   await cp(path.join(repoRoot, 'scripts', 'build.mjs'), path.join(root, 'scripts', 'build.mjs'));
   await mkdir(path.join(root, 'src', 'db', 'migrations'), { recursive: true });
   await writeFile(path.join(root, 'src', 'db', 'migrations', '0001_start.sql'), 'select 1;\n');
+  await mkdir(path.join(root, 'src', 'grading', 'harness'), { recursive: true });
+  await writeFile(path.join(root, 'src', 'grading', 'harness', 'pit_runner_pytest.py'), 'pass\n');
   await writeFile(path.join(root, 'dist', 'gone.js'), '');
   await execa('node', ['scripts/build.mjs'], { cwd: root });
   assert.not.ok(existsSync(path.join(root, 'dist', 'gone.js')));
@@ -78,6 +80,7 @@ entry('npm run build compiles a fresh dist/, drops modules of deleted sources, a
   assert.is(await ran(root), 'src', 'dist/main.js is now the compiled src/main.ts');
   assert.match(await readFile(path.join(root, 'dist', 'main.js'), 'utf8'), /["']src["']/);
   assert.is(await readFile(path.join(root, 'dist', 'migrations', '0001_start.sql'), 'utf8'), 'select 1;\n', 'the migrations travel with the build');
+  assert.is(await readFile(path.join(root, 'dist', 'harness', 'pit_runner_pytest.py'), 'utf8'), 'pass\n', 'so do the runtime harnesses');
   await writeFile(path.join(root, 'src', 'main.ts'), "console.log('edited');\n");
   assert.is(await ran(root), 'edited');
 });

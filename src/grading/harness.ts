@@ -1,134 +1,76 @@
-/**
- * Least privilege inside the runtime: code generated per run, written with the instructor's files
- * (root's, read-only to the sandbox), that gives the solution's code fewer rights than the harness.
- */
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installDir } from '../config.js';
 
 /**
- * Python: the sentinel module. pytest imports it before the instructor's test modules (its name sorts
- * first), so its audit hook (which cannot be removed once added, PEP 578) is in place before any of
- * them imports the solution. While a solution file is on the stack the hook refuses: importing the
- * test framework, gc or ctypes (when not yet loaded); reaching frames directly (sys._getframe,
- * tb_frame, gi_frame, …; the standard library may); creating or signalling processes; writing,
- * renaming or deleting files outside the sandbox's HOME and TMPDIR: these raise PermissionError (an
- * OSError, which Python's own machinery expects). Walking the heap (gc), tracing and making code
- * objects end the run at once with HARNESS_REFUSED_EXIT.
- * What the hook cannot see (a framework module reached through sys.modules and patched) is caught by
- * comparing the framework's functions when the sentinel runs and when the session ends: a change
- * ends the process at once with HARNESS_REFUSED_EXIT, before any report is written (capture hides its output).
+ * The runtime harnesses of pytest and node (files in ./harness/, shipped beside the bundle like the
+ * migrations) and what a run's environment needs to load them. Each reads the run's key from the
+ * verdict channel before any solution code loads and signs every test's result (verdict.ts); the
+ * sentinel is their own record, failing with a nonce derived from the key, so nothing of it is on disk.
  */
+
 /** The exit code with which a harness stops a run it found tampered with. */
 export const HARNESS_REFUSED_EXIT = 86;
 
-export function pytestSentinelModule(test: string, message: string, solutionFiles: string[], writable: string[]): string {
-  return `import os as _pit_os, sys as _pit_sys
-import pytest as _pit_pytest
+/** The harness files: beside this module (src/grading/harness via tsx, dist/harness in the bundle), else the install's sources. */
+export function harnessDir(): string {
+  const besideModule = fileURLToPath(new URL('./harness/', import.meta.url));
+  return existsSync(besideModule) ? besideModule : path.join(installDir, 'src', 'grading', 'harness');
+}
 
-def _pit_runner_harness(solution, writable):
-    blocked_modules = ("pytest", "_pytest", "pluggy", "gc", "ctypes", "_ctypes")
-    process_events = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill"}
-    file_events = {"os.remove", "os.rename", "os.rmdir", "os.truncate", "os.chmod", "os.chown", "os.symlink", "os.link", "os.mkdir", "os.utime", "shutil.rmtree", "shutil.move", "os.replace"}
-    fatal_events = {"sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "ctypes.dlopen", "code.__new__", "function.__new__"}
-    frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
-    write_flags = _pit_os.O_WRONLY | _pit_os.O_RDWR | _pit_os.O_CREAT | _pit_os.O_TRUNC | _pit_os.O_APPEND
-    getframe = _pit_sys._getframe
-    realpath = _pit_os.path.realpath
-    busy = []
+/** What the harness puts in the sentinel's failure message: only the key's holder can compute it. */
+export const sentinelNonce = (key: Buffer) => createHmac('sha256', key).update('pit-runner sentinel').digest('hex').slice(0, 24);
 
-    def from_solution():
-        frame = getframe(2)
-        while frame is not None:
-            if frame.f_code.co_filename in solution:
-                return True
-            frame = frame.f_back
-        return False
+export const PYTEST_SENTINEL_ID = 'pit_runner#sentinel';
+export const NODE_SENTINEL_ID = 'test#pit sentinel';
 
-    def may_write(target):
-        if isinstance(target, int):
-            return True
-        where = realpath(_pit_os.fsdecode(target))
-        return any(where == root or where.startswith(root + _pit_os.sep) for root in writable)
+/** The folders of a run, as the sandbox's processes see them (real paths). */
+export interface RunFolders { project: string; home: string; tmp: string; harness: string }
 
-    def refused(event, args):
-        if event == "import":
-            name = args[0] or ""
-            return any(name == m or name.startswith(m + ".") for m in blocked_modules)
-        if event in process_events or event in fatal_events:
-            return True
-        if event == "sys._getframe" or (event == "object.__getattr__" and args[1] in frame_attributes):
-            # only asked by the solution itself: the standard library reads frames too (namedtuple, typing, logging)
-            return getframe(2).f_code.co_filename in solution
-        if event == "open":
-            target, mode, flags = args
-            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & write_flags)
-            return bool(writes) and target is not None and not may_write(target)
-        if event in file_events:
-            return not may_write(args[0]) or (event in ("os.rename", "os.replace", "os.link", "os.symlink") and not may_write(args[1]))
-        return False
-
-    def hook(event, args):
-        if busy:
-            return
-        busy.append(1)
-        try:
-            if refused(event, args) and from_solution():
-                if event in fatal_events:
-                    _pit_os._exit(${HARNESS_REFUSED_EXIT})
-                raise PermissionError("pit-runner: the solution may not do this: " + event)
-        finally:
-            busy.pop()
-
-    _pit_sys.addaudithook(hook)
-
-_pit_runner_harness(frozenset(${JSON.stringify(solutionFiles)}), tuple(${JSON.stringify(writable)}))
-del _pit_runner_harness
-
-def _pit_framework():
-    seen = {}
-    for name, module in list(_pit_sys.modules.items()):
-        if module is None or not (name in ("pytest", "pluggy") or name.startswith(("_pytest.", "pluggy."))):
-            continue
-        for key, value in list(vars(module).items()):
-            if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                for attribute, member in list(vars(value).items()):
-                    if callable(member) or isinstance(member, (staticmethod, classmethod, property)):
-                        seen[(name, key, attribute)] = id(member)
-            elif callable(value):
-                seen[(name, key)] = id(value)
-    return seen
-
-_pit_loaded = _pit_framework()
-
-def _pit_check():
-    now = _pit_framework()
-    if any(key in now and now[key] != value for key, value in _pit_loaded.items()):
-        _pit_os._exit(${HARNESS_REFUSED_EXIT})
-
-@_pit_pytest.fixture(scope="session", autouse=True)
-def _pit_session_guard():
-    yield
-    _pit_check()
-
-def ${test}():
-    _pit_check()
-    raise AssertionError(${JSON.stringify(message)})
-`;
+/**
+ * pytest loads its harness itself (PYTEST_PLUGINS), whatever the command names; `python3 -I` ignores
+ * PYTHONPATH, so a one-line .pth in the system's site-packages (scripts/setup.sh, the Dockerfile) adds
+ * PIT_RUNNER_HARNESS_DIR to the path when that variable is set.
+ */
+export function pytestHarnessEnv(folders: RunFolders, solution: string[], pitEnv: Record<string, string>): Record<string, string> {
+  return {
+    // without -I, nothing of the project or of the sandbox's HOME may run before the harness has the key:
+    // no working folder first on the path (a student's argparse.py, sitecustomize.py), no user site
+    PYTHONSAFEPATH: '1',
+    PYTHONNOUSERSITE: '1',
+    PYTEST_PLUGINS: ['pit_runner_pytest', pitEnv.PYTEST_PLUGINS].filter(Boolean).join(','),
+    PIT_RUNNER_HARNESS_DIR: folders.harness,
+    PIT_RUNNER_PROJECT: folders.project,
+    PIT_RUNNER_SOLUTION: JSON.stringify(solution),
+    PIT_RUNNER_WRITABLE: JSON.stringify([folders.home, folders.tmp]),
+  };
 }
 
 /**
- * Node: preloaded (`--import`) into every process of the run. Freezes `node:assert`, `node:test`'s
- * functions and the child's stdout writer before the test file imports the solution, so they cannot
- * be replaced with no-ops; in each test file's process (NODE_TEST_CONTEXT) adds the sentinel test.
+ * node loads its harness with --require in every process of the run, under the permission model: reads
+ * only of the project, the harness and the run's HOME and TMPDIR (so not /proc), writes only of the
+ * project, HOME and TMPDIR, no inspector, worker, addon or process.binding; child processes only for
+ * `node --test`'s runner, which takes the right away from each test file's process.
  */
-export function nodePreload(sentinelName: string, message: string): string {
-  return `import assert from 'node:assert';
-for (const object of [assert, assert.strict, assert.AssertionError, assert.AssertionError.prototype]) Object.freeze(object);
-if (process.env.NODE_TEST_CONTEXT) {
-  const nodeTest = await import('node:test');
-  for (const object of [nodeTest.test, nodeTest.describe, nodeTest.it, nodeTest.suite, nodeTest.mock]) if (object) Object.freeze(object);
-  for (const stream of [process.stdout, process.stderr]) {
-    Object.defineProperty(stream, 'write', { value: stream.write, writable: false, configurable: false });
-  }
-  nodeTest.test(${JSON.stringify(sentinelName)}, () => { throw new Error(${JSON.stringify(message)}); });
+export function nodeHarnessEnv(folders: RunFolders, testCommand: string, pitEnv: Record<string, string>, version = process.versions.node): Record<string, string> {
+  const quoted = (option: string, value: string) => `${option}=${JSON.stringify(value)}`;
+  const options = [
+    quoted('--require', path.join(folders.harness, 'pit-runner-node.cjs')),
+    permissionFlag(version),
+    ...[folders.project, folders.harness, folders.home, folders.tmp].map((dir) => quoted('--allow-fs-read', dir)),
+    ...[folders.project, folders.home, folders.tmp].map((dir) => quoted('--allow-fs-write', dir)),
+    ...(/--test\b/.test(testCommand) ? ['--allow-child-process'] : []),
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+    pitEnv.NODE_OPTIONS,
+  ];
+  return { NODE_OPTIONS: options.filter(Boolean).join(' ') };
 }
-`;
+
+/** `--experimental-permission` until node 22.13 / 23.5 named it `--permission`. */
+export function permissionFlag(version: string): string {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13) ? '--permission' : '--experimental-permission';
 }

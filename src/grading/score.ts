@@ -52,7 +52,7 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   // Never scored from a subset of the reports, nor from reports the harness did not write.
   const unreadable = integrity.find((n) => n.code === 'REPORTS_OVER_BUDGET' || n.code === 'REPORT_REJECTED');
   if (unreadable) return distrusted(limit ?? 'UNSCORABLE', unreadable);
-  const unsigned = integrity.find((n) => n.code === 'VERDICT_FORGED' || n.code === 'REPORT_REWRITTEN');
+  const unsigned = integrity.find((n) => n.code === 'VERDICT_FORGED' || n.code === 'REPORT_REWRITTEN' || n.code === 'HARNESS_REFUSED');
   if (unsigned) return distrusted('TAMPERED', unsigned);
   const refused = sentinel && run.exitCode === HARNESS_REFUSED_EXIT
     ? { code: 'HARNESS_REFUSED' as const, message: `the test harness stopped the run (exit code ${HARNESS_REFUSED_EXIT}): the solution's code changed the test framework` }

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { glob } from 'tinyglobby';
-import { nodePreload, pytestSentinelModule } from './harness.js';
+import { harnessDir, nodeHarnessEnv, NODE_SENTINEL_ID, pytestHarnessEnv, PYTEST_SENTINEL_ID, sentinelNonce, type RunFolders } from './harness.js';
+import { RunnerError } from '../errors.js';
 import { sandboxDirs } from '../sandbox/index.js';
-import { newHarnessKey } from './verdict.js';
 import type { PitConfig } from './types.js';
+import { newHarnessKey } from './verdict.js';
 
 /**
- * A test that must fail, with a name drawn at random for each run, placed with the instructor's
- * tests. A finished harness reports it failed with `nonce` in its message; a report that says it
- * passed, or reports tests without it, was not written by the harness (TAMPERED).
+ * A test that must fail: for Java, a test class with a name drawn at random for each run, placed with
+ * the instructor's tests; for pytest and node, a record of the runtime harness itself, whose nonce is
+ * derived from the run's key. A finished harness reports it failed with `nonce` in its message; a report
+ * that says it passed, or reports tests without it, was not written by the harness (TAMPERED).
  */
 export interface Sentinel {
   id: string;                            // "classname#name", as reports.ts's testId
@@ -24,9 +25,15 @@ export interface Sentinel {
 
 const JAVA_TEST_FOLDER = 'src/test/java';
 
+/** The run's folders as the sandbox's processes name them: it runs in the real paths. */
+async function runFolders(projectRoot: string, workspace: string): Promise<RunFolders> {
+  const [project, dirs, harness] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace)), await realpath(harnessDir())];
+  return { project, home: dirs.home, tmp: dirs.tmp, harness };
+}
+
 /**
  * Writes the run's sentinel (and the runtime harness that goes with it); undefined when the PIT's tests
- * leave no place for one. It goes beside a test file of this run: never one of `leaveOut` (hidden files).
+ * leave no place for one. A Java sentinel goes beside a test file of this run: never one of `leaveOut` (hidden files).
  */
 export async function plantSentinel(pit: PitConfig, projectRoot: string, workspace: string, solution: string[], leaveOut: string[] = []): Promise<Sentinel | undefined> {
   if (!pit.sentinel || !pit.template) return undefined;
@@ -39,11 +46,12 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
     // The junit tool's helper reports on the verdict channel: its JVM confines the solution (java/junit-runner).
     case 'junit': return withHarnessKey(await javaSentinel(pit.template, projectRoot, tag, nonce, message, leaveOut));
     case 'pytest': {
-      // as Python names them: the sandbox runs in the real paths
-      const [project, dirs] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace))];
-      return pytestSentinel(pit.template, projectRoot, tag, nonce, message, solution.map((file) => path.join(project, file)), [dirs.home, dirs.tmp], leaveOut);
+      // a module of that name beside the tests would be imported instead of the harness (the working folder comes first on the path)
+      if (solution.some((file) => /^pit_runner_pytest(\.py|\/|$)/.test(file))) throw new RunnerError('INVALID_SUBMISSION', 'pit_runner_pytest is a module name the grader reserves: rename that file');
+      const folders = await runFolders(projectRoot, workspace);
+      return runtimeSentinel(PYTEST_SENTINEL_ID, pytestHarnessEnv(folders, solution.map((file) => path.join(folders.project, file)), pit.environment));
     }
-    case 'node': return nodeSentinel(pit, workspace, tag, nonce, message);
+    case 'node': return runtimeSentinel(NODE_SENTINEL_ID, nodeHarnessEnv(await runFolders(projectRoot, workspace), pit.testCommand, pit.environment));
     default: return undefined;
   }
 }
@@ -71,26 +79,8 @@ async function javaSentinel(template: string, projectRoot: string, tag: string, 
   return { id: `${pkg ? `${pkg}.` : ''}${className}#${method}`, nonce, files: [file], env: {} };
 }
 
-async function pytestSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string, solution: string[], writable: string[], leaveOut: string[]): Promise<Sentinel | undefined> {
-  const [first] = (await glob(['**/test_*.py', '**/*_test.py'], { cwd: template })).filter((file) => !leaveOut.includes(file)).sort();
-  if (!first) return undefined;
-  // pytest collects a folder's files by name: "test_0…" is imported before the instructor's tests, so
-  // its harness is in place before any test module imports the solution.
-  const module = `test_0pit_sentinel_${tag}`;
-  const test = `test_pit_sentinel_${tag}`;
-  const folder = path.dirname(first);
-  const file = path.join(projectRoot, folder, `${module}.py`);
-  await writeFile(file, pytestSentinelModule(test, message, solution, writable));
-  const classname = [...(folder === '.' ? [] : folder.split('/')), module].join('.');
-  return { id: `${classname}#${test}`, nonce, files: [file], env: {} };
-}
-
-async function nodeSentinel(pit: PitConfig, workspace: string, tag: string, nonce: string, message: string): Promise<Sentinel> {
-  const dir = path.join(workspace, 'harness');
-  await mkdir(dir, { mode: 0o755 });
-  const file = path.join(dir, 'preload.mjs');
-  const name = `pit sentinel ${tag}`;
-  await writeFile(file, nodePreload(name, message));
-  const options = [`--import=${JSON.stringify(pathToFileURL(file).href)}`, pit.environment.NODE_OPTIONS].filter(Boolean).join(' ');
-  return { id: `test#${name}`, nonce, files: [dir, file], env: { NODE_OPTIONS: options } };
+/** The harness signs every result, the sentinel's among them: nothing is added to the instructor's files. */
+function runtimeSentinel(id: string, env: Record<string, string>): Sentinel {
+  const harnessKey = newHarnessKey();
+  return { id, nonce: sentinelNonce(harnessKey), files: [], env, harnessKey };
 }

@@ -10,11 +10,12 @@ import type { IntegrityNote, TestResult, TestStatus } from './types.js';
  *
  * One record a line: `<hex HMAC-SHA256(key, json)> <json>\n`, the json one of
  *   {"source":S,"seq":N,"kind":"test","classname":C,"name":T,"status":"passed|failed|error|skipped","timeMs":M,"message"?:X,"refused"?:R}
- *   {"source":S,"seq":N,"kind":"done","tests":K}
+ *   {"source":S,"seq":N,"kind":"done","tests":K,"refused"?:R}
  * `source` names one writer (a process, a test file) and `seq` counts its records from 0; each source that
  * wrote a record ends with one "done" counting its test records. A run is complete when at least one
- * source ended and none was left open. `refused` says what a confining harness refused the solution's
- * code during that test ("reading files"): the result then carries CONFINEMENT_REFUSED.
+ * source ended and none was left open. On a test record, `refused` says what a confining harness refused the
+ * solution's code during that test ("reading files"): the result then carries CONFINEMENT_REFUSED. On a done
+ * record, the harness saw the solution change the test framework (HARNESS_REFUSED: TAMPERED).
  */
 export const HARNESS_KEY_BYTES = 32;
 
@@ -24,13 +25,13 @@ export interface Verdict {
   tests: TestResult[];
   /** Every source that spoke ended with its completion record. */
   complete: boolean;
-  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end; CONFINEMENT_REFUSED. */
+  /** VERDICT_FORGED: a line without the run's key, out of order, or after its source's end; CONFINEMENT_REFUSED; HARNESS_REFUSED: a source's own refusal. */
   integrity: IntegrityNote[];
 }
 
 type Body =
   | { source: string; seq: number; kind: 'test'; classname: string; name: string; status: TestStatus; timeMs: number; message?: string; refused?: string }
-  | { source: string; seq: number; kind: 'done'; tests: number };
+  | { source: string; seq: number; kind: 'done'; tests: number; refused?: string };
 
 const STATUSES = new Set<TestStatus>(['passed', 'failed', 'error', 'skipped']);
 
@@ -47,13 +48,17 @@ export function readVerdict(records: Buffer, key: Buffer): Verdict {
   const open = new Map<string, { seq: number; tests: number }>();
   const ended = new Set<string>();
   const problems: string[] = [];
+  const tampered: string[] = [];
   const lines = records.toString('utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const [index, line] of lines.entries()) {
     const body = verified(line, key);
     const problem = body ? orderProblem(body, open, ended) : 'it does not carry the run\'s key';
     if (problem) { problems.push(`record ${index + 1}: ${problem}`); continue; }
-    if (body!.kind !== 'test') continue;
+    if (body!.kind === 'done') {
+      if (typeof body!.refused === 'string' && body!.refused) tampered.push(capped(body!.refused) ?? 'refused');
+      continue;
+    }
     const test = toTest(body!);
     tests.push(test);
     if (typeof body!.refused === 'string') refusals.push(`${testId(test)} (${body!.refused.slice(0, 80)})`);
@@ -62,6 +67,7 @@ export function readVerdict(records: Buffer, key: Buffer): Verdict {
     ? [{ code: 'VERDICT_FORGED', message: `the test harness's channel carried ${problems.length} record(s) it did not write: ${problems.slice(0, 3).join('; ')}` }]
     : [];
   if (refusals.length) integrity.push({ code: 'CONFINEMENT_REFUSED', message: `the solution's code tried what its confinement refuses, and ${refusals.length} test(s) failed for it: ${refusals.slice(0, 5).join(', ')}${refusals.length > 5 ? ', …' : ''}` });
+  if (tampered.length) integrity.push({ code: 'HARNESS_REFUSED', message: `the test harness found the test framework changed: ${tampered.slice(0, 3).join('; ')}` });
   return { tests, complete: ended.size > 0 && open.size === 0, integrity };
 }
 
