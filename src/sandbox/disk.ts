@@ -1,5 +1,4 @@
 import { chmod, cp, lchown, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { lstatSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
@@ -8,7 +7,7 @@ import type { PrepareOptions } from './types.js';
 import { sandboxDirs } from './env.js';
 
 /** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
-const MIN_ENTRY_BYTES = 4096;
+export const MIN_ENTRY_BYTES = 4096;
 
 /** Disk used under `dir` (allocated blocks, symlinks not followed); stops counting past `limit`. */
 export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
@@ -125,44 +124,6 @@ async function grantAll(dir: string): Promise<void> {
   await chmod(dir, 0o700).catch(() => undefined);
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     if (entry.isDirectory()) await grantAll(path.join(dir, entry.name));
-  }
-}
-
-/**
- * Removes what the sandbox uid left in shared temporary folders (only reachable without
- * namespaces), one level down too where a shared folder holds another anyone may write (/tmp/.X11-unix).
- */
-export async function removeFilesOf(uid: number, dirs: string[], depth = 1): Promise<number> {
-  let removed = 0;
-  for (const dir of dirs) {
-    for (const name of listQuietly(dir)) {
-      // scanned synchronously: a few hundred lstat calls take a millisecond this way, tens through the thread pool
-      const full = path.join(dir, name);
-      const info = lstatQuietly(full);
-      if (info?.uid === uid) {
-        await rm(full, { recursive: true, force: true });
-        removed++;
-      } else if (depth > 0 && info?.isDirectory() && (info.mode & 0o002) !== 0) {
-        removed += await removeFilesOf(uid, [full], depth - 1);
-      }
-    }
-  }
-  return removed;
-}
-
-function listQuietly(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function lstatQuietly(file: string) {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
   }
 }
 

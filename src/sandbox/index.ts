@@ -3,12 +3,13 @@ import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isInside } from '../paths.js';
-import { assertClosedAbove, boundWorkspace, handOver, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
+import { assertClosedAbove, boundWorkspace, handOver, removeTree, unboundWorkspace } from './disk.js';
 import { SHARED_TMP } from './env.js';
 import { clearKeysOf, removeIpcOf } from './ipc.js';
 import { detectPlatform, type Platform } from './mode.js';
 import { killAllOf, uidsWithProcesses } from './processes.js';
 import { runCommand } from './run.js';
+import { removeFilesOf } from './shared-tmp.js';
 import { SANDBOX_POOL_SIZE, type Sandbox, type SandboxOptions } from './types.js';
 
 export { SANDBOX_POOL_SIZE, type PrepareOptions, type Sandbox, type SandboxLimits, type SandboxMode, type SandboxOptions, type SandboxResult, type SandboxRun } from './types.js';
@@ -76,7 +77,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const cwd = await realpath(run.cwd);
       const workspace = [...leases.keys()].find((dir) => isInside(cwd, dir));
       if (!workspace) throw new RunnerError('INTERNAL', `sandbox: ${run.cwd} is not inside a prepared workspace`);
-      return runCommand(run, { ...options, ...leases.get(workspace)!, mode, cwd, workspace, hide: options.hide ?? [] }, log);
+      return runCommand(run, { ...options, ...leases.get(workspace)!, mode, cwd, workspace, hide: options.hide ?? [], filter: platform.filter }, log);
     },
 
     async cleanup(workspace) {

@@ -3,8 +3,9 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { diskUsage, removeFilesOf, removeTree, unboundWorkspace } from './disk.js';
+import { diskUsage, removeTree, unboundWorkspace } from './disk.js';
 import { SHARED_TMP } from './env.js';
+import { removeFilesOf } from './shared-tmp.js';
 import { SANDBOX_POOL_SIZE } from './types.js';
 import { killQuietly, processesOf, processesOfAny } from './processes.js';
 
