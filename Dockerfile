@@ -23,6 +23,16 @@ ARG SOURCE_MAPS=false
 RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
  && npm prune --omit=dev --loglevel=error
 
+# The sandbox's system-call filter launcher: one static C program against the kernel's headers, built in a
+# stage of its own so that no compiler reaches the runtime image.
+FROM ${NODE_IMAGE}@${NODE_DIGEST} AS filter
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY native/sandbox-filter ./native/sandbox-filter
+RUN bash native/sandbox-filter/build.sh --force
+
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
 # resources plugins, JUnit 4 and 5, AssertJ), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
@@ -55,6 +65,8 @@ COPY pits ./pits
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java
 RUN bash java/junit-runner/build.sh
+# The system-call filter every test starts under (the runner warns at start when it is missing).
+COPY --from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build
 # The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
 # against the repository installed above, since graded runs have no network.
 RUN node bin/pit-runner.js pit validate

@@ -110,6 +110,14 @@ dockerfile('ships the PITs and the migrations where the CLI looks for them', () 
   assert.equal(only('WORKDIR').map((i) => i.args), ['/app']);
 });
 
+dockerfile('ships the sandbox\'s system-call filter, built in a stage of its own: no compiler in the runtime image', () => {
+  const filterStage = instructions.slice(instructions.findIndex((i) => i.keyword === 'FROM' && / AS filter$/.test(i.args)));
+  assert.ok(filterStage.some((i) => i.keyword === 'RUN' && i.args.includes('native/sandbox-filter/build.sh')), 'the filter stage builds the launcher');
+  assert.ok(only('COPY').some((i) => i.args === '--from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build'));
+  const installs = only('RUN').map((i) => i.args).join(' ').split(/\s+/);
+  for (const pkg of ['gcc', 'libc6-dev', 'build-essential']) assert.not.ok(installs.includes(pkg), `${pkg} in the runtime stage`);
+});
+
 dockerfile('the build fails when a shipped PIT does not validate offline', () => {
   const runs = only('RUN').map((i) => i.args);
   const validate = runs.findIndex((args) => /pit-runner\.js pit validate$/.test(args));
