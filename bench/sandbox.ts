@@ -1,14 +1,20 @@
 /**
  * What the sandbox adds to every command: one whole submission (prepare, run `true`, cleanup) per
- * mode, N times in a row on one uid, and the phases of a namespaces run. Run as root.
+ * mode, N times in a row on one uid, and the phases of a namespaces run; then what the system-call
+ * filter adds to a run's start and to each system call, and uid mode's walk of the shared folders.
+ * Run as root.
  *
  *   node --import tsx bench/sandbox.ts [count]
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CappedLog } from '../src/grading/capped-log.js';
 import { silentLogger } from '../src/log.js';
 import { createSandbox } from '../src/sandbox/index.js';
+import { FILTER_LAUNCHER } from '../src/sandbox/filter.js';
+import { SHARED_DISK_DIRS, SHARED_MEMORY_DIRS, sharedUsageOf } from '../src/sandbox/shared-tmp.js';
 
 const count = Number(process.argv[2] ?? 30);
 const limits = { processes: 64, memoryMb: 256, fileSizeMb: 10, openFiles: 256, cpuSeconds: 10 };
@@ -35,3 +41,26 @@ for (const mode of ['namespaces', 'uid'] as const) {
   console.log(`${mode.padEnd(10)} per submission: prepare ${ms(phases.prepare)} ms, run ${ms(phases.run)} ms, cleanup ${ms(phases.cleanup)} ms (${count} runs)`);
 }
 await rm(root, { recursive: true, force: true });
+
+const each = (total: number, n = count) => (total / n).toFixed(2);
+if (existsSync(FILTER_LAUNCHER)) {
+  const timed = (argv: string[]) => {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) if (spawnSync(argv[0]!, argv.slice(1)).status !== 0) throw new Error(`${argv.join(' ')} failed`);
+    return performance.now() - t;
+  };
+  const bare = timed(['/bin/true']);
+  const filtered = timed([FILTER_LAUNCHER, '--', '/bin/true']);
+  console.log(`filter     start: +${each(filtered - bare)} ms per run (/bin/true ${each(bare)} ms, through the launcher ${each(filtered)} ms)`);
+  // A million cheap system calls, timed inside the process: what the filter's program adds to each.
+  const calls = 'import os, time\nt = time.perf_counter()\nfor _ in range(1000000): os.getppid()\nprint(time.perf_counter() - t)';
+  const seconds = (argv: string[]) => Number(spawnSync(argv[0]!, [...argv.slice(1), 'python3', '-c', calls], { encoding: 'utf8' }).stdout);
+  const [plain, under] = [seconds(['env']), seconds([FILTER_LAUNCHER, '--'])];
+  console.log(`filter     per system call: +${((under - plain) * 1000).toFixed(0)} ns (a million getppid: ${(plain * 1000).toFixed(0)} ms, filtered ${(under * 1000).toFixed(0)} ms)`);
+} else {
+  console.log(`filter     not built (${FILTER_LAUNCHER})`);
+}
+let walk = performance.now();
+for (let i = 0; i < count; i++) await sharedUsageOf(10190, [...SHARED_MEMORY_DIRS, ...SHARED_DISK_DIRS]);
+walk = performance.now() - walk;
+console.log(`uid mode   shared folders walk: ${each(walk)} ms (every 200 ms of a run; ${SHARED_MEMORY_DIRS.concat(SHARED_DISK_DIRS).join(', ')})`);
