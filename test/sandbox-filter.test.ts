@@ -142,12 +142,32 @@ for (const mode of MODES) {
     const { result, log } = await run(fill, {}, { limits: { ...limits, memoryMb: 16 }, timeoutMs: 10_000 });
     if (mode === 'uid') {
       assert.ok(result.memoryLimited, log);
-      assert.match(log, '/dev/shm included');
+      assert.match(log, 'its files in /dev/shm');
     } else {
       assert.match(log, 'NOSPACE', 'the private /tmp (and /dev/shm in it) is 64 MiB');
     }
     assert.not.ok(result.timedOut, log);
     assert.equal(leftInShared(), []);
+    await assertHealthy();
+  });
+
+  filter(`[${mode}] files held open without a name (memfd, unlinked) count against the bounds`, async () => {
+    if (!isRoot) return;
+    // 32 anonymous files of 20 MB (the file-size limit) pass the 544 MiB bound of memoryMb 16
+    const anonymous = 'import os, time\nfds = []\nfor i in range(32):\n    fd = os.memfd_create(f"fill{i}")\n    os.write(fd, bytes(20 << 20))\n    fds.append(fd)\nprint("FILLED", flush=True)\ntime.sleep(8)\n';
+    const inMemory = await run('python3 anonymous.py', { 'anonymous.py': anonymous }, { limits: { ...limits, memoryMb: 16 }, timeoutMs: 10_000 });
+    assert.ok(inMemory.result.memoryLimited, inMemory.log);
+    assert.not.ok(inMemory.result.timedOut, inMemory.log);
+    // the same, mapped and touched, each descriptor closed: only the processes' memory shows it
+    const mapped = 'import ctypes, os, time\nlibc = ctypes.CDLL(None)\nlibc.mmap.restype = ctypes.c_void_p\nlibc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]\nfor i in range(32):\n    fd = os.memfd_create(f"fill{i}")\n    os.ftruncate(fd, 20 << 20)\n    address = libc.mmap(None, 20 << 20, 3, 1, fd, 0)\n    os.close(fd)\n    ctypes.memset(address, 1, 20 << 20)\nprint("FILLED", flush=True)\ntime.sleep(8)\n';
+    const closed = await run('python3 mapped.py', { 'mapped.py': mapped }, { limits: { ...limits, memoryMb: 16 }, timeoutMs: 10_000 });
+    assert.ok(closed.result.memoryLimited, closed.log);
+    if (mode !== 'uid') return;
+    const small = sandboxFixture({ mode, poolSize: 1, workspaceMaxBytes: 40 * 1024 * 1024 });
+    const unlinked = 'import os, time\nfds = []\nfor i in range(12):\n    path = f"/var/tmp/gone-{os.getpid()}-{i}"\n    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)\n    os.unlink(path)\n    os.write(fd, bytes(4 << 20))\n    fds.append(fd)\nprint("FILLED", flush=True)\ntime.sleep(8)\n';
+    const onDisk = await small.run('python3 unlinked.py', { 'unlinked.py': unlinked }, { timeoutMs: 10_000 });
+    assert.ok(onDisk.result.diskLimited, onDisk.log);
+    assert.not.ok(onDisk.result.timedOut, onDisk.log);
     await assertHealthy();
   });
 

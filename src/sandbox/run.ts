@@ -72,9 +72,9 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
   const onAbort = () => stop('abort');
   run.signal?.addEventListener('abort', onAbort, { once: true });
-  // Without namespaces, what the uid puts in the host's /tmp, /var/tmp and /dev/shm counts too.
+  // Files outside the workspace count too: anonymous ones and, without namespaces, those in the host's /tmp, /var/tmp and /dev/shm.
   const memoryBound = submissionMemoryBytes(run.limits);
-  const shared = context.mode === 'uid' ? watchSharedFolders(context.uid, { memory: memoryBound, disk: context.workspaceMaxBytes }) : undefined;
+  const shared = context.mode === 'self' ? undefined : watchSharedFolders(context.uid, { memory: memoryBound, disk: context.workspaceMaxBytes }, context.mode === 'uid');
   let checking = false;
   const diskTimer = setInterval(() => {
     if (checking) return;
@@ -89,7 +89,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   // the submission itself; the kernel's OOM killer remains the backstop, choom makes it pick the test.
   let memoryPeak = 0;
   const memoryTimer = context.mode === 'self' ? undefined : setInterval(() => {
-    const held = memoryOf(context.uid) + (shared ? sharedMemoryOf(context.uid) + shared.held.memory : 0);
+    const held = memoryOf(context.uid) + (context.mode === 'uid' ? sharedMemoryOf(context.uid) : 0) + (shared?.held.memory ?? 0);
     memoryPeak = Math.max(memoryPeak, held);
     if (held > memoryBound) stop('memory');
   }, MEMORY_CHECK_MS);
@@ -149,7 +149,7 @@ function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult
   if (outcome.outputLimited) note(`output limit reached (${run.maxOutputBytes} bytes): the test was stopped`);
   const uid = context.mode === 'uid';
   if (outcome.diskLimited) note(`disk limit reached (workspace${uid ? ' with its files in /tmp and /var/tmp' : ''} ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
-  if (memoryHeld !== undefined) note(`memory limit reached: the submission's processes held ${mib(memoryHeld)} MB together${uid ? ' (its shared memory and files in /dev/shm included)' : ''}, over ${mib(submissionMemoryBytes(run.limits))} MB: the test was stopped`);
+  if (memoryHeld !== undefined) note(`memory limit reached: the submission's processes held ${mib(memoryHeld)} MB together${uid ? ' (its shared memory, its files in /dev/shm and its anonymous files included)' : ' (its anonymous files included)'}, over ${mib(submissionMemoryBytes(run.limits))} MB: the test was stopped`);
   else if (outcome.memoryLimited) note(`memory limit reached (${run.limits.memoryMb} MB)`);
   if (outcome.aborted) note('the runner was stopped: the test was killed');
 }

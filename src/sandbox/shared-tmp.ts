@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { diskUsage, MIN_ENTRY_BYTES } from './disk.js';
+import { processesOf } from './processes.js';
 
 /**
  * Without namespaces (uid mode) the sandbox uid writes the host's shared temporary folders. While a
@@ -52,18 +53,54 @@ export async function removeFilesOf(uid: number, dirs: string[]): Promise<number
   return entries.length;
 }
 
+const TMPFS_MAGIC = 0x01021994;
+
 /**
- * Measures, every `everyMs` while a run lasts, what the uid holds in the shared folders; the run's
- * memory and disk checks add `held` to what they measure themselves.
+ * Files the uid's processes hold open that no folder shows: anonymous ones (`memfd_create`, in
+ * memory) and, with `deleted`, files unlinked while open. Neither walk above sees them, yet they
+ * take memory or disk until the last process holding them exits. Counted once per inode.
  */
-export function watchSharedFolders(uid: number, bounds: { memory: number; disk: number }, everyMs = 200) {
+export function unnamedFilesOf(uid: number, deleted: boolean): { memory: number; disk: number } {
+  const held = { memory: 0, disk: 0 };
+  const seen = new Set<string>();
+  for (const pid of processesOf(uid)) {
+    for (const fd of listQuietly(`/proc/${pid}/fd`)) {
+      const link = `/proc/${pid}/fd/${fd}`;
+      const target = readlinkQuietly(link);
+      const anonymous = target?.startsWith('/memfd:');
+      if (!anonymous && !(deleted && target?.startsWith('/') && target.endsWith(' (deleted)'))) continue;
+      try {
+        const info = statSync(link);
+        const key = `${info.dev}:${info.ino}`;
+        if (!info.isFile() || seen.has(key)) continue;
+        seen.add(key);
+        held[anonymous || statfsSync(link).type === TMPFS_MAGIC ? 'memory' : 'disk'] += info.blocks * 512;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return held;
+}
+
+/**
+ * Measures, every `everyMs` while a run lasts, what the uid holds outside its workspace and its
+ * processes' memory: its files in the shared folders (`sharedFolders`: without namespaces, where
+ * they are the host's) and the files its processes hold open without a name. The run's memory
+ * and disk checks add `held` to what they measure themselves.
+ */
+export function watchSharedFolders(uid: number, bounds: { memory: number; disk: number }, sharedFolders: boolean, everyMs = 200) {
   const held = { memory: 0, disk: 0 };
   let measuring = false;
+  const inFolders = (dirs: string[], limit: number) => (sharedFolders ? sharedUsageOf(uid, dirs, limit) : Promise.resolve(0));
   const timer = setInterval(() => {
     if (measuring) return;
     measuring = true;
-    Promise.all([sharedUsageOf(uid, SHARED_MEMORY_DIRS, bounds.memory), sharedUsageOf(uid, SHARED_DISK_DIRS, bounds.disk)])
-      .then(([memory, disk]) => Object.assign(held, { memory, disk }))
+    Promise.all([inFolders(SHARED_MEMORY_DIRS, bounds.memory), inFolders(SHARED_DISK_DIRS, bounds.disk)])
+      .then(([memory, disk]) => {
+        const unnamed = unnamedFilesOf(uid, sharedFolders);
+        Object.assign(held, { memory: memory + unnamed.memory, disk: disk + unnamed.disk });
+      })
       .catch(() => undefined)
       .finally(() => { measuring = false; });
   }, everyMs);
@@ -75,6 +112,14 @@ function listQuietly(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+function readlinkQuietly(link: string): string | undefined {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return undefined;
   }
 }
 
