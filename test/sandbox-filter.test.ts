@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FILTER_LAUNCHER, filterProblem } from '../src/sandbox/filter.js';
@@ -105,6 +106,22 @@ const ports = () => ({ tcpPort: (tcp.address() as net.AddressInfo).port, udpPort
 filter('without the launcher, says why it cannot enforce the filter', async () => {
   assert.match((await filterProblem(false, '/nonexistent/sandbox-filter')) ?? '', 'no /nonexistent/sandbox-filter');
   if (built) assert.is(await filterProblem(isRoot), undefined);
+});
+
+filter('refuses every call of another ABI on x86_64 (i386 through int 0x80, x32)', async () => {
+  if (process.arch !== 'x64' || !built) return;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'filter-abi-'));
+  try {
+    const source = '#include <errno.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void) {\n  long r;\n  __asm__ volatile ("int $0x80" : "=a"(r) : "a"(20L) : "memory");\n  printf("i386 getpid: %ld\\n", r);\n  errno = 0;\n  long x = syscall(0x40000000L | 39);\n  printf("x32 getpid: %ld errno %d\\n", x, errno);\n  return 0;\n}\n';
+    await writeFile(path.join(dir, 'abi.c'), source);
+    const compiled = await execa('cc', ['-o', path.join(dir, 'abi'), path.join(dir, 'abi.c')], { reject: false });
+    if (compiled.exitCode !== 0) return console.warn('no C compiler: the ABI case is skipped');
+    const { stdout } = await execa(FILTER_LAUNCHER, ['--', path.join(dir, 'abi')]);
+    assert.match(stdout, /^i386 getpid: -1$/m, stdout);
+    assert.match(stdout, /^x32 getpid: -1 errno 1$/m, stdout);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 for (const mode of [...MODES, 'self'] as const) {

@@ -8,7 +8,7 @@ import { diskUsage } from './disk.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
 import { killAllOf, killQuietly, memoryOf } from './processes.js';
-import { watchSharedFolders } from './shared-tmp.js';
+import { watchFilesOutsideWorkspace } from './shared-tmp.js';
 import { outputScanner } from './signs.js';
 import { wrapCommand } from './wrapper.js';
 
@@ -74,7 +74,7 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   run.signal?.addEventListener('abort', onAbort, { once: true });
   // Files outside the workspace count too: anonymous ones and, without namespaces, those in the host's /tmp, /var/tmp and /dev/shm.
   const memoryBound = submissionMemoryBytes(run.limits);
-  const shared = context.mode === 'self' ? undefined : watchSharedFolders(context.uid, { memory: memoryBound, disk: context.workspaceMaxBytes }, context.mode === 'uid');
+  const shared = context.mode === 'self' ? undefined : watchFilesOutsideWorkspace(context.uid, { memory: memoryBound, disk: context.workspaceMaxBytes }, context.mode === 'uid');
   let checking = false;
   const diskTimer = setInterval(() => {
     if (checking) return;

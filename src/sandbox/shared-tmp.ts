@@ -89,7 +89,7 @@ export function unnamedFilesOf(uid: number, deleted: boolean): { memory: number;
  * they are the host's) and the files its processes hold open without a name. The run's memory
  * and disk checks add `held` to what they measure themselves.
  */
-export function watchSharedFolders(uid: number, bounds: { memory: number; disk: number }, sharedFolders: boolean, everyMs = 200) {
+export function watchFilesOutsideWorkspace(uid: number, bounds: { memory: number; disk: number }, sharedFolders: boolean, everyMs = 200) {
   const held = { memory: 0, disk: 0 };
   let measuring = false;
   const inFolders = (dirs: string[], limit: number) => (sharedFolders ? sharedUsageOf(uid, dirs, limit) : Promise.resolve(0));
