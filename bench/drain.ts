@@ -73,7 +73,7 @@ await chmod(tmp, 0o755);
 const [db, s3] = await Promise.all([freshDatabase({ migrated: true }), localS3(['submissions'])]);
 Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
 try {
-  const submissions = createSubmissions(db.sql);
+  const submissions = createSubmissions(db.sql, { leaseSeconds: 60 });
   const zip = path.join(tmp, 'correct.zip');
   await zipDirectory(example, zip);
   const zipBytes = await readFile(zip);

@@ -13,8 +13,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CappedLog } from '../src/grading/capped-log.js';
 import { silentLogger } from '../src/log.js';
-import { createSandbox } from '../src/sandbox/index.js';
 import { FILTER_LAUNCHER } from '../src/sandbox/filter.js';
+import { createSandbox } from '../src/sandbox/sandbox.js';
 import { SHARED_DISK_DIRS, SHARED_MEMORY_DIRS, sharedUsageOf, unnamedFilesOf } from '../src/sandbox/shared-tmp.js';
 
 const count = Number(process.argv[2] ?? 30);

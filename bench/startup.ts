@@ -26,7 +26,7 @@ const runs = Number(process.argv[2] ?? 7);
 const pitId = 'javascript-node-roman-v1';
 const node = process.execPath;
 const bin = path.join(repoRoot, 'bin', 'pit-runner.js');
-const dist = path.join(repoRoot, 'dist', 'cli.js');
+const dist = path.join(repoRoot, 'dist', 'main.js');
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-startup-'));
 await chmod(tmp, 0o711);
 const env = { ...process.env, RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_DATA_DIR: path.join(tmp, 'data') };
@@ -40,7 +40,7 @@ const nodeBare = () => ms(node, ['-e', '0']);
 async function startup() {
   const current = buildIsCurrent(repoRoot);
   const entries: Array<[string, string]> = [[`checkout, bin/pit-runner.js (${current ? 'dist/: build current' : 'tsx: sources changed since the build'})`, bin]];
-  if (existsSync(dist)) entries.push(['dist/cli.js (as in the image)', dist]);
+  if (existsSync(dist)) entries.push(['dist/main.js (as in the image)', dist]);
   for (const [label, file] of entries) {
     const r = await interleaved(runs, () => ms(node, [file, '--version']), nodeBare);
     console.log(`--version, ${label}: ${seconds(r.a)} vs node -e 0 ${seconds(r.b)}: ${r.ratio.toFixed(1)}× ${verdict(r.ratio <= 2)} (≤ 2×)`);

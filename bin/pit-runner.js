@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { buildIsCurrent } from './build-stamp.js';
 
 const root = new URL('..', import.meta.url);
-const source = new URL('src/cli.ts', root);
+const source = new URL('src/main.ts', root);
 if (existsSync(source) && !buildIsCurrent(fileURLToPath(root))) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(source.href);
 } else {
-  await import(new URL('dist/cli.js', root).href);
+  await import(new URL('dist/main.js', root).href);
 }

@@ -5,14 +5,14 @@
 // Why a bundle: every start of the CLI is a cold start (an ECS task, a student's `process --zip`), and
 // resolving, reading and instantiating a few hundred separate modules cost more than the code they hold.
 // One file per command (and per lazily loaded adapter, such as each AWS client) keeps the laziness of
-// the sources' dynamic imports; the chunks sit beside cli.js, so `import.meta.url` keeps meaning the
+// the sources' dynamic imports; the chunks sit beside main.js, so `import.meta.url` keeps meaning the
 // install's dist/ folder.
 //
 // `npm run build -- --sourceMap [true|false]`: source maps (off by default; node uses them with
 // --enable-source-maps).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { sourceSnapshot, writeStamp } from '../bin/build-stamp.js';
@@ -47,7 +47,7 @@ const lazyStringWidth = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true }); // no module of a deleted source lingers
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/main.ts'],
   outdir: 'dist',
   chunkNames: '[name]-[hash]',
   bundle: true,
@@ -68,4 +68,33 @@ await build({
 });
 // The SQL migrations travel with the build (db/migration-files.ts looks beside its module first).
 cpSync(new URL('../src/db/migrations', import.meta.url), new URL('../dist/migrations', import.meta.url), { recursive: true });
+writeFileSync(new URL('../dist/runtime-packages.json', import.meta.url), `${JSON.stringify(runtimePackages(), null, 2)}\n`);
+// The commit a grade's provenance names: GIT_SHA when given (the image's build has no .git), else the checkout's.
+writeFileSync(new URL('../dist/build-info.json', import.meta.url), `${JSON.stringify({ gitSha: process.env.GIT_SHA || checkoutSha() })}\n`);
 writeStamp(root, snapshot);
+
+/**
+ * The packages the bundle still loads from node_modules at run time (each `require`, `createRequire(…)(…)`
+ * or `import()` of a bare name left in dist/): all an install needs of node_modules. A name that does not
+ * resolve here is an optional dependency the code guards (the AWS SDK's CRT signer).
+ */
+function runtimePackages() {
+  // esbuild renames an import that collides within a chunk (createRequire2), so the name may end in digits
+  const loads = /(?:\brequire|createRequire\d*\(import\.meta\.url\)|\bimport)\(\s*["']([^"'.\/][^"']*)["']\s*\)/g;
+  const found = new Set();
+  for (const file of readdirSync(new URL('../dist', import.meta.url)).filter((name) => name.endsWith('.js'))) {
+    for (const [, specifier] of readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8').matchAll(loads)) {
+      if (isBuiltin(specifier)) continue;
+      const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+      if (existsSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))) found.add(name);
+    }
+  }
+  return [...found].sort();
+}
+
+function checkoutSha() {
+  const git = (...args) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD');
+  if (head.status !== 0) return null;
+  return `${head.stdout.trim()}${git('status', '--porcelain', '--untracked-files=no').stdout.trim() ? '-dirty' : ''}`;
+}

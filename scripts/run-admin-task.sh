@@ -11,11 +11,15 @@ Runs `pit-runner <command> [args...]` as a one-shot ECS Fargate task, streams it
 CloudWatch log from the first line, and exits with the container's exit code.
 The command's arguments reach the container exactly as given here.
 
-Environment (flags of `pit-runner dispatch` override them):
-  ECS_CLUSTER          cluster name or ARN                                   (required)
-  ECS_TASK_FAMILY      task definition family, family:revision or ARN        (required)
-  ECS_SUBNETS          comma-separated private subnet ids                    (required)
-  ECS_SECURITY_GROUP   security group id(s), comma-separated                 (required)
+Where to run: the stack infra/ deployed, or the four variables below
+(flags of `pit-runner dispatch` override both; the stack overrides the variables):
+  PIT_RUNNER_STACK     stack name (or --stack NAME): its outputs give the cluster, the
+                       operators' task definition, the subnets and the security group
+  ECS_CLUSTER          cluster name or ARN
+  ECS_TASK_FAMILY      task definition family, family:revision or ARN
+  ECS_SUBNETS          comma-separated private subnet ids
+  ECS_SECURITY_GROUP   security group id(s), comma-separated
+Also (environment):
   AWS_REGION           the cluster's region (or a region in your AWS profile)
   ECS_CONTAINER        container to run the command in (default: runner)
   ECS_CAPACITY         FARGATE (default) or FARGATE_SPOT
@@ -27,6 +31,7 @@ Dispatch options (see `pit-runner dispatch --help`) go first and end with `--`:
   scripts/run-admin-task.sh --timeout 2h --capacity FARGATE_SPOT -- reprocess --status ERROR --mode inline --yes
 
 Examples:
+  scripts/run-admin-task.sh --stack pit-runner -- migrate status
   scripts/run-admin-task.sh migrate status
   scripts/run-admin-task.sh process --submission-id 3f0c9d4e-8a51-4c0e-9a43-1f5f0f6c2b7a
   scripts/run-admin-task.sh shell          # then paste the printed `aws ecs execute-command` line

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { EXIT, takeExitCode, toRunnerError } from './errors.js';
+import { EXIT, EXIT_CODE, toRunnerError } from './errors.js';
 
 /** Each command has its own argument shape; yargs checks them at parse time. */
 type AnyCommand = CommandModule<object, any>;
@@ -19,15 +19,6 @@ const commands: Record<string, { command: string; describe: string; load(): Prom
   pit: { command: 'pit <command>', describe: 'PIT tooling for instructors: new, validate, verify', load: async () => (await import('./commands/pit.js')).pitCommand },
   dispatch: { command: 'dispatch [command..]', describe: 'run a pit-runner command as an ECS task, stream its logs, exit with its exit code', load: async () => (await import('./commands/dispatch.js')).dispatchCommand },
 };
-
-// Node prints process warnings as plain text on stderr, which is JSON lines here. The AWS SDK's notice
-// that it will drop this Node version is for developers, not for every task's log; it arrives as a
-// plain 'Warning' whose message names it.
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.message.startsWith('NodeVersionSupportWarning')) return;
-  process.stderr.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), warning: warning.name, msg: warning.message })}\n`);
-});
 
 class UsageFailure extends Error {}
 
@@ -48,6 +39,7 @@ async function buildCli(argv: string[]) {
   // failures never print help, and --help still renders it when asked.
   (cli as unknown as YargsInternals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
   return cli
+    .exitProcess(false) // main returns the exit code; src/main.ts alone exits
     .demandCommand(1, 'name a command')
     .strict()
     .version(packageVersion())
@@ -70,8 +62,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   try {
-    await (await buildCli(argv)).parseAsync();
-    return takeExitCode() ?? EXIT.OK;
+    // the arguments yargs resolves with are those the handler got: it leaves its exit code on them
+    const parsed = await (await buildCli(argv)).parseAsync() as { [EXIT_CODE]?: number };
+    return parsed[EXIT_CODE] ?? EXIT.OK;
   } catch (err) {
     if (err instanceof UsageFailure) {
       process.stderr.write(`pit-runner: ${err.message}\nRun 'pit-runner --help' for usage.\n`);
@@ -97,6 +90,3 @@ function describeCause(cause: unknown): string | undefined {
   if (cause === undefined) return undefined;
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
-
-// Commands close what they open; exiting here also ends whatever handle a library left behind.
-process.exit(await main(process.argv.slice(2)));

@@ -44,10 +44,12 @@ const schema = z.object({
   RUNNER_SANDBOX_UID: sandboxId.default(10001),                    // never 0: tests would run as root
   RUNNER_SANDBOX_GID: sandboxId.default(10001),
   RUNNER_SANDBOX_MODE: z.enum(['auto', 'namespaces', 'uid']).default('auto'), // auto: the strongest the machine allows; uid: the Fargate path
+  RUNNER_SANDBOX_POOL_SIZE: z.coerce.number().int().min(1).max(1024).default(16), // uids (and gids) from RUNNER_SANDBOX_UID: the most submissions graded at once
   // queue
   RUNNER_POLL_INTERVAL_MS: nonNegativeInt.default(1_000),          // pause after a failed receive
   RUNNER_VISIBILITY_TIMEOUT_S: positiveInt.default(300),           // heartbeat extends to this, every third of it
   RUNNER_LEASE_S: positiveInt.default(60),                         // a RUNNING row whose heartbeat is older may be taken over; renewed every third of it
+  RUNNER_STOP_GRACE_MS: positiveInt.default(8_000),                // on a stop, running work gets this to release itself (drain-queue exits within it + 2 s)
   // bounded calls (each attempt; the SDK's retries and the runner's come on top)
   RUNNER_AWS_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),       // TCP (and TLS) connect to an AWS endpoint
   RUNNER_AWS_REQUEST_TIMEOUT_MS: positiveInt.default(15_000),      // until the response starts, and any silence within it; SQS adds its long poll
@@ -71,10 +73,11 @@ export interface Config {
   readonly maxOutputBytes: number;
   readonly zip: { readonly maxZipBytes: number; readonly maxUnpackedBytes: number; readonly maxEntries: number; readonly maxCompressionRatio: number };
   readonly workspaceMaxBytes: number;
-  readonly sandbox: { readonly uid: number; readonly gid: number; readonly mode: z.infer<typeof schema>['RUNNER_SANDBOX_MODE'] };
+  readonly sandbox: { readonly uid: number; readonly gid: number; readonly mode: z.infer<typeof schema>['RUNNER_SANDBOX_MODE']; readonly poolSize: number };
   readonly pollIntervalMs: number;
   readonly visibilityTimeoutS: number;
   readonly leaseSeconds: number;
+  readonly stopGraceMs: number;
   readonly aws: { readonly connectTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly db: { readonly connectTimeoutS: number; readonly statementTimeoutMs: number };
   readonly submissionGraceMs: number;
@@ -124,10 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       maxCompressionRatio: e.RUNNER_MAX_COMPRESSION_RATIO,
     }),
     workspaceMaxBytes: e.RUNNER_WORKSPACE_MAX_BYTES,
-    sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID, mode: e.RUNNER_SANDBOX_MODE }),
+    sandbox: Object.freeze({ uid: e.RUNNER_SANDBOX_UID, gid: e.RUNNER_SANDBOX_GID, mode: e.RUNNER_SANDBOX_MODE, poolSize: e.RUNNER_SANDBOX_POOL_SIZE }),
     pollIntervalMs: e.RUNNER_POLL_INTERVAL_MS,
     visibilityTimeoutS: e.RUNNER_VISIBILITY_TIMEOUT_S,
     leaseSeconds: e.RUNNER_LEASE_S,
+    stopGraceMs: e.RUNNER_STOP_GRACE_MS,
     aws: Object.freeze({ connectTimeoutMs: e.RUNNER_AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.RUNNER_AWS_REQUEST_TIMEOUT_MS }),
     db: Object.freeze({ connectTimeoutS: e.RUNNER_DB_CONNECT_TIMEOUT_S, statementTimeoutMs: e.RUNNER_DB_STATEMENT_TIMEOUT_MS }),
     submissionGraceMs: e.RUNNER_SUBMISSION_GRACE_MS,

@@ -10,18 +10,11 @@ export const EXIT = {
   SIGTERM: 143,
 } as const;
 
-let returnedExitCode: number | undefined;
-
-/** A command records the exit code it returns; cli.ts, the one place that exits, takes it. */
-export function recordExitCode(code: number): void {
-  returnedExitCode = code;
-}
-
-export function takeExitCode(): number | undefined {
-  const code = returnedExitCode;
-  returnedExitCode = undefined;
-  return code;
-}
+/**
+ * Where a command handler leaves the exit code it returns: on the arguments object yargs hands back to
+ * cli.ts's main (no module state, so main runs again and again in one process).
+ */
+export const EXIT_CODE = Symbol('exit code');
 
 export type ErrorCode =
   | 'USAGE'               // wrong flag or argument
@@ -30,6 +23,7 @@ export type ErrorCode =
   | 'SUBMISSION_NOT_FOUND'// the submission object or row does not exist
   | 'UNKNOWN_PIT'         // no config for that PIT id
   | 'INVALID_PIT'         // a PIT config or id that does not validate
+  | 'PIT_MISCONFIGURED'   // a run's evidence points at the PIT's configuration (its tests, build, harness), not the student
   | 'INVALID_MESSAGE'     // a queue message body that does not validate
   | 'MIGRATION_DRIFT'     // an applied migration changed or vanished
   | 'LOCK_TIMEOUT'        // another runner holds the lock
@@ -37,20 +31,70 @@ export type ErrorCode =
   | 'STOPPED'             // SIGTERM/SIGINT
   | 'INTERNAL';           // a bug or an unexpected fault
 
-const defaultExitCode: Record<ErrorCode, number> = {
-  USAGE: EXIT.USAGE,
-  CONFIG: EXIT.USAGE,
-  INVALID_SUBMISSION: EXIT.FAILED,
-  SUBMISSION_NOT_FOUND: EXIT.FAILED,
-  UNKNOWN_PIT: EXIT.FAILED,
-  INVALID_PIT: EXIT.FAILED,
-  INVALID_MESSAGE: EXIT.FAILED,
-  MIGRATION_DRIFT: EXIT.NOT_UP_TO_DATE,
-  LOCK_TIMEOUT: EXIT.TRANSIENT,
-  TRANSIENT: EXIT.TRANSIENT,
-  STOPPED: EXIT.SIGTERM,
-  INTERNAL: EXIT.FAILED,
+/**
+ * What a fault means for the submission it hit, decided here once for every caller:
+ * - `student`: the submission itself is unusable (bad ZIP, missing object): a final ERROR result.
+ * - `exercise`: the PIT is unknown here or at fault: a final ERROR result (never a grade against the
+ *   student) and an operator alert; retryable after the fix (`reprocess --status ERROR --pit <id>`).
+ * - `transient`: the runner's dependencies failed for now: release the work, retry later.
+ * - `runner`: the runner's own configuration is wrong: no grade; release the work for a runner that works.
+ * - `stop`: the runner was told to stop: release the work at once.
+ * - `dead-letter`: the queue message itself is malformed: no redelivery can help.
+ * - `internal`: anything else, a bug: a final ERROR result when grading, a retry at the queue.
+ */
+export type Fault = 'student' | 'exercise' | 'transient' | 'runner' | 'stop' | 'dead-letter' | 'internal';
+
+/** The outcomes a fault gives a submission it ends (status ERROR, score 0); grading/types.ts's Outcome holds them. */
+export type FaultOutcome = 'INVALID_SUBMISSION' | 'PIT_UNAVAILABLE' | 'PIT_MISCONFIGURED' | 'INTERNAL_ERROR';
+
+/** What the queue does with the message of a submission whose handling threw the fault. */
+export type FaultAck = 'retry' | 'keep' | 'release';
+
+interface FaultRow {
+  fault: Fault;
+  /** The final result a grading it hits ends with; none: no grade, the claim is released and the fault thrown. */
+  outcome?: FaultOutcome;
+  ack: FaultAck;
+  exit: number;
+}
+
+const row = (fault: Fault, outcome: FaultOutcome | undefined, ack: FaultAck, exit: number): FaultRow => ({ fault, ack, exit, ...(outcome && { outcome }) });
+
+/**
+ * The one fault table: every mapping (grading outcome, submission status, queue ack, exit code) reads
+ * it. A retryable error of an `internal` code is `transient` (see policyOf); its exit code stays its code's.
+ */
+export const FAULT_TABLE: Readonly<Record<ErrorCode, FaultRow>> = {
+  //                          fault          a grading it hits ends   the queue   exit code
+  USAGE:                row('runner',      undefined,               'retry',    EXIT.USAGE),
+  CONFIG:               row('runner',      undefined,               'retry',    EXIT.USAGE),
+  INVALID_SUBMISSION:   row('student',     'INVALID_SUBMISSION',    'retry',    EXIT.FAILED),
+  SUBMISSION_NOT_FOUND: row('student',     'INVALID_SUBMISSION',    'retry',    EXIT.FAILED),
+  UNKNOWN_PIT:          row('exercise',    'PIT_UNAVAILABLE',       'retry',    EXIT.FAILED),
+  INVALID_PIT:          row('exercise',    'PIT_MISCONFIGURED',     'retry',    EXIT.FAILED),
+  PIT_MISCONFIGURED:    row('exercise',    'PIT_MISCONFIGURED',     'retry',    EXIT.FAILED),
+  INVALID_MESSAGE:      row('dead-letter', undefined,               'keep',     EXIT.FAILED),
+  MIGRATION_DRIFT:      row('internal',    'INTERNAL_ERROR',        'retry',    EXIT.NOT_UP_TO_DATE),
+  LOCK_TIMEOUT:         row('internal',    'INTERNAL_ERROR',        'retry',    EXIT.TRANSIENT),
+  TRANSIENT:            row('transient',   undefined,               'retry',    EXIT.TRANSIENT),
+  STOPPED:              row('stop',        undefined,               'release',  EXIT.SIGTERM),
+  INTERNAL:             row('internal',    'INTERNAL_ERROR',        'retry',    EXIT.FAILED),
 };
+
+export interface FaultPolicy extends FaultRow {
+  /** The submission's status after the fault: a final ERROR, or released for a later attempt. */
+  status: 'ERROR' | 'RELEASED';
+}
+
+/** The fault table's row for anything thrown. */
+export function policyOf(err: unknown): FaultPolicy {
+  const error = toRunnerError(err);
+  const listed = FAULT_TABLE[error.code];
+  const found = listed.fault === 'internal' && error.retryable ? { ...FAULT_TABLE.TRANSIENT, exit: listed.exit } : listed;
+  return { ...found, status: found.outcome ? 'ERROR' : 'RELEASED' };
+}
+
+export const faultOf = (err: unknown): Fault => policyOf(err).fault;
 
 export interface RunnerErrorOptions {
   retryable?: boolean;
@@ -71,7 +115,7 @@ export class RunnerError extends Error {
     this.name = 'RunnerError';
     this.code = code;
     this.retryable = options.retryable ?? code === 'TRANSIENT';
-    this.exitCode = defaultExitCode[code];
+    this.exitCode = FAULT_TABLE[code].exit;
     if (options.details) this.details = options.details;
   }
 }
@@ -118,32 +162,3 @@ export function toRunnerError(err: unknown): RunnerError {
     ? new RunnerError('TRANSIENT', message, { cause: err })
     : new RunnerError('INTERNAL', message, { cause: err });
 }
-
-/**
- * What a fault means for the submission it hit, decided here once for every caller:
- * - `student`: the submission itself is unusable (bad ZIP, missing object): a final ERROR result.
- * - `exercise`: the PIT it names is unknown or invalid: a final ERROR result an instructor must fix.
- * - `transient`: the runner's dependencies failed for now: release the work, retry later.
- * - `runner`: the runner's own configuration is wrong: no grade; release the work for a runner that works.
- * - `stop`: the runner was told to stop: release the work at once.
- * - `dead-letter`: the queue message itself is malformed: no redelivery can help.
- * - `internal`: anything else, a bug: a final ERROR result when grading, a retry at the queue.
- */
-export type Fault = 'student' | 'exercise' | 'transient' | 'runner' | 'stop' | 'dead-letter' | 'internal';
-
-const faultByCode: Partial<Record<ErrorCode, Fault>> = {
-  INVALID_SUBMISSION: 'student',
-  SUBMISSION_NOT_FOUND: 'student',
-  UNKNOWN_PIT: 'exercise',
-  INVALID_PIT: 'exercise',
-  CONFIG: 'runner',
-  USAGE: 'runner',
-  STOPPED: 'stop',
-  INVALID_MESSAGE: 'dead-letter',
-};
-
-export function faultOf(err: unknown): Fault {
-  const error = toRunnerError(err);
-  return faultByCode[error.code] ?? (error.retryable ? 'transient' : 'internal');
-}
-

@@ -13,8 +13,13 @@ export function pitIdProblem(pitId: string): string | undefined {
   return `${JSON.stringify(pitId)} is not a PIT id: lowercase letters, digits, '.', '_' or '-', at most 100, starting with a letter or digit`;
 }
 
-/** Where a submission's log lives, relative to the storage root (file or S3 prefix): `logs/<id>/run.log`. */
-export function logKeyFor(submissionId: string): string {
+/**
+ * Where one attempt's log lives, relative to the storage root (file or S3 prefix):
+ * `logs/<id>/<attempt>/run.log`. Each attempt has its own key, so a stale attempt cannot overwrite the
+ * log behind a newer attempt's result; the row's `logs_s3_key` names the one it published.
+ */
+export function logKeyFor(submissionId: string, attempt: number): string {
   if (!isUuid(submissionId)) throw new RunnerError('INTERNAL', `not a submission id: ${JSON.stringify(submissionId)}`);
-  return `logs/${submissionId}/run.log`;
+  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RunnerError('INTERNAL', `not an attempt number: ${attempt}`);
+  return `logs/${submissionId}/${attempt}/run.log`;
 }

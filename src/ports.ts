@@ -14,8 +14,11 @@ export interface SubmissionStorage {
    * the signal's reason once `signal` aborts (a stop, the submission's deadline).
    */
   download(key: string, destFile: string, maxBytes: number, signal?: AbortSignal): Promise<{ bytes: number }>;
-  /** Stores the capped log at `logs/<submissionId>/run.log` and returns that key; `signal` as for download. */
-  putLog(submissionId: string, body: Buffer, signal?: AbortSignal): Promise<string>;
+  /**
+   * Stores the capped log of one attempt at `logs/<submissionId>/<attempt>/run.log` (a key no other
+   * attempt writes) and returns that key; `signal` as for download.
+   */
+  putLog(submissionId: string, attempt: number, body: Buffer, signal?: AbortSignal): Promise<string>;
 }
 
 /** A submission row as the pipeline sees it (the db repository maps columns to this). */
@@ -40,8 +43,11 @@ export interface ResultsStore {
     | { claimed: false; reason: 'missing' | 'final' | 'busy'; status?: SubmissionStatus }>;
   /** Renews the lease of `attempt` (heartbeat = now); false when that attempt no longer owns the row. */
   heartbeat(id: string, attempt: number): Promise<boolean>;
-  /** Writes the final result only while `attempt` is still the row's attempt; false when stale. */
-  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean>;
+  /**
+   * Writes the final result only while `attempt` is still the row's attempt; false when stale. `beside`:
+   * an ERROR recorded beside the DONE grade the submission keeps (a failure to grade never replaces a grade).
+   */
+  publish(id: string, attempt: number, result: GradeResult, logsKey: string | null, student?: StudentFeedback): Promise<boolean | 'beside'>;
   /** Back to PENDING (SIGTERM, transient fault), or to `to` (a forced regrade's earlier final status), only while `attempt` is current. */
   release(id: string, attempt: number, to?: SubmissionStatus): Promise<boolean>;
 }
@@ -55,13 +61,17 @@ export interface ReceivedMessage {
   receiveCount: number;
 }
 
-/** The few queue calls the runner makes: SQS in production (src/aws/queue.ts), a fake in tests and benchmarks. */
+/**
+ * The few queue calls the runner makes: SQS in production (src/aws/sqs-queue.ts), a fake in tests and
+ * benchmarks. Every call ends by its own deadline or once `signal` aborts, whatever the queue does;
+ * then it throws the signal's reason.
+ */
 export interface Queue {
   readonly url: string;
   /** `visibilitySeconds`: how long received messages stay hidden before the first heartbeat renews it. */
   receive(options: { max: number; waitSeconds: number; visibilitySeconds?: number; signal?: AbortSignal }): Promise<ReceivedMessage[]>;
-  delete(receiptHandle: string): Promise<void>;
-  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  delete(receiptHandle: string, signal?: AbortSignal): Promise<void>;
+  changeVisibility(receiptHandle: string, seconds: number, signal?: AbortSignal): Promise<void>;
   /** Sends in batches of ten (the SQS limit); throws TRANSIENT naming how many failed. */
-  sendBatch(bodies: string[]): Promise<{ sent: number }>;
+  sendBatch(bodies: string[], signal?: AbortSignal): Promise<{ sent: number }>;
 }

@@ -1,13 +1,15 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { requireSettings, type Config } from './config.js';
+import path from 'node:path';
+import { installDir, requireSettings, testToolsDir, type Config } from './config.js';
 import type { Database } from './db/connection.js';
 import type { Submissions } from './db/submissions.js';
 import type { Logger } from './log.js';
 import type { Queue, SubmissionStorage } from './ports.js';
-import type { Sandbox } from './sandbox/index.js';
+import type { Sandbox, SandboxOptions } from './sandbox/index.js';
 import type { SubmissionDeps } from './submissions/run.js';
 
 /**
@@ -32,6 +34,7 @@ export interface Scope {
   sqs(): Promise<SQSClient>;
   ecs(): Promise<ECSClient>;
   logs(): Promise<CloudWatchLogsClient>;
+  cloudformation(): Promise<CloudFormationClient>;
 }
 
 type Opened<T> = { value: T; close?: () => unknown };
@@ -71,20 +74,17 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     }),
     submissions: once('submissions', async () => {
       const [{ createSubmissions }, database] = await Promise.all([import('./db/submissions.js'), scope.database()]);
-      return { value: createSubmissions(database.sql) };
+      return { value: createSubmissions(database.sql, { leaseSeconds: config.leaseSeconds }) };
     }),
     queue: once('queue', async () => {
       requireSettings(config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
       const [{ createSqsQueue }, sqs] = await Promise.all([import('./aws/sqs-queue.js'), scope.sqs()]);
-      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl! }) };
+      return { value: createSqsQueue({ client: sqs, queueUrl: config.queueUrl!, aws: config.aws }) };
     }),
     sandbox: once('sandbox', async () => {
-      const [{ createSandbox }, { removeLeftovers }, { sandboxOptions }] = await Promise.all([
-        import('./sandbox/index.js'), import('./sandbox/leftovers.js'), import('./grading/pipeline.js'),
-      ]);
+      const { openSandbox } = await import('./sandbox/index.js');
       // Whatever a killed earlier run of this work folder left behind goes before this one grades anything.
-      await removeLeftovers({ workDir: config.workDir, uid: config.sandbox.uid, log });
-      return { value: createSandbox(sandboxOptions(config), log) };
+      return { value: await openSandbox({ ...sandboxOptions(config), workDir: config.workDir }, log) };
     }),
     submissionDeps: once('submission deps', async () => {
       // The database first: a runner that cannot record a grade prepares no grader (no leftovers
@@ -99,6 +99,7 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
     sqs: client('sqs', async () => (await import('./aws/sqs-queue.js')).createSqsClient(config)),
     ecs: client('ecs', async () => (await import('./aws/dispatch.js')).createEcsClient(config)),
     logs: client('logs', async () => (await import('./aws/logs.js')).createLogsClient(config)),
+    cloudformation: client('cloudformation', async () => (await import('./aws/stack-outputs.js')).createCloudFormationClient(config)),
   };
 
   try {
@@ -108,6 +109,14 @@ export async function withScope<T>(base: { config: Config; log: Logger; signal: 
       await Promise.resolve().then(close).catch((err: unknown) => log.warn({ err: (err as Error).message }, `closing ${name} failed`));
     }
   }
+}
+
+/** The sandbox settings a config asks for. */
+export function sandboxOptions(config: Config): SandboxOptions {
+  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
+  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
+  // folder (local storage, embedded database); they may read the install's test tools.
+  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
 }
 
 /** The database the config names; a secret is read once, here, and never put in the environment. */

@@ -104,7 +104,7 @@ bounded('an S3 download whose body stops after the headers fails TRANSIENT', asy
 });
 
 bounded('an S3 log upload to a server that never answers fails TRANSIENT', async () => {
-  const error = await orHang(rejection(s3Storage(stall.port).putLog(randomUUID(), Buffer.from('log'))), 30_000, 'putLog');
+  const error = await orHang(rejection(s3Storage(stall.port).putLog(randomUUID(), 1, Buffer.from('log'))), 30_000, 'putLog');
   assert.is(error.code, 'TRANSIENT');
 });
 
@@ -120,7 +120,7 @@ bounded('a database that freezes after connecting: the store gives up on the que
   const proxy = await freezingProxy(new URL(db.url));
   const database = await openDatabase({ databaseUrl: proxy.url, dataDir: tmp, db: { connectTimeoutS: 2, statementTimeoutMs: 500 } }, silentLogger);
   try {
-    const store = createSubmissions(database.sql);
+    const store = createSubmissions(database.sql, { leaseSeconds: 60 });
     assert.is((await store.claim(randomUUID())).claimed, false, 'answers while the line is up');
     proxy.freeze();
     const error = await orHang(store.claim(randomUUID()).then(() => undefined, (err: unknown) => err), 30_000, 'claim');
@@ -135,7 +135,7 @@ bounded('a database that freezes after connecting: the store gives up on the que
 // `process --submission-id` through the CLI: a real PostgreSQL row, S3 or the database hanging.
 async function insertRow(pitId = 'javascript-node-roman-v1') {
   const id = randomUUID();
-  await createSubmissions(db.sql).insert({ id, pitId, fileKey: `submissions/${id}.zip` });
+  await createSubmissions(db.sql, { leaseSeconds: 60 }).insert({ id, pitId, fileKey: `submissions/${id}.zip` });
   return id;
 }
 
@@ -209,7 +209,7 @@ bounded('a submission still fetching at its deadline is released to PENDING, and
   // calls that would wait a minute: the deadline (1 s time limit + 1 s grace) comes first
   const config = loadConfig({ RUNNER_WORK_DIR: path.join(tmp, 'work'), RUNNER_TIMEOUT_MS: '1000', RUNNER_SUBMISSION_GRACE_MS: '1000' });
   const storage = s3Storage(stall.port, { region: 'us-east-1', aws: { connectTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
-  const error = await orHang(rejection(runSubmission(id, { config, log: silentLogger, store: createSubmissions(db.sql), storage, sandbox: sandboxFor(config) })), 30_000, 'runSubmission');
+  const error = await orHang(rejection(runSubmission(id, { config, log: silentLogger, store: createSubmissions(db.sql, { leaseSeconds: 60 }), storage, sandbox: sandboxFor(config) })), 30_000, 'runSubmission');
   assert.is(error.code, 'TRANSIENT');
   assert.match(error.message, 'deadline of 2 s');
   assert.equal(await row(id), { status: 'PENDING', attempt: 1 });
@@ -218,8 +218,8 @@ bounded('a submission still fetching at its deadline is released to PENDING, and
 bounded('drain-queue with S3 silent: the row goes back to PENDING and the message is left for a retry, within its bounds', async () => {
   const sqs = new SQSClient({ region: 'us-east-1', credentials: keys });
   const sqsMock = mockClient(sqs);
-  const queue = createSqsQueue({ client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions' });
-  const store = createSubmissions(db.sql);
+  const queue = createSqsQueue({ client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions', aws: quick.aws });
+  const store = createSubmissions(db.sql, { leaseSeconds: 60 });
   const submission = await store.insert({ pitId: 'javascript-node-roman-v1', fileKey: 'in/a.zip', userId: 'u1' });
   const body = JSON.stringify({ submissionId: submission.id, fileKey: 'in/a.zip', userId: 'u1', pitId: 'javascript-node-roman-v1', createdAt: submission.createdAt.toISOString() });
   sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: body, Attributes: { ApproximateReceiveCount: '1' } }] }).resolves({ Messages: [] });
@@ -259,7 +259,7 @@ lease.after(async () => {
 lease('a duplicate delivery while the first copy grades ends busy: one attempt, one run', async () => {
   const id = randomUUID();
   await writeZip(path.join(dir, 'storage', `${id}.zip`), [{ name: 'run.sh', data: 'sleep 2\n' }]);
-  const store = createSubmissions(leaseDb.sql);
+  const store = createSubmissions(leaseDb.sql, { leaseSeconds: 60 });
   await store.insert({ id, pitId: 'shell-slow', fileKey: `${id}.zip` });
   const config = loadConfig({ PITS_DIR: path.join(dir, 'pits'), RUNNER_WORK_DIR: path.join(dir, 'work') });
   const deps = { config, log: silentLogger, store, storage: createFileStorage(path.join(dir, 'storage')), sandbox: sandboxFor(config) };

@@ -52,4 +52,10 @@ config('RUNNER_SANDBOX_MODE is auto unless set to namespaces or uid; anything el
   assert.throws(() => loadConfig({ RUNNER_SANDBOX_MODE: 'self' }), /RUNNER_SANDBOX_MODE/);
 });
 
+config('RUNNER_SANDBOX_POOL_SIZE is 16 unless set to a whole number from 1 to 1024', () => {
+  assert.is(loadConfig({}).sandbox.poolSize, 16);
+  assert.is(loadConfig({ RUNNER_SANDBOX_POOL_SIZE: '4' }).sandbox.poolSize, 4);
+  assert.throws(() => loadConfig({ RUNNER_SANDBOX_POOL_SIZE: '0' }), /RUNNER_SANDBOX_POOL_SIZE/);
+});
+
 config.run();

@@ -7,7 +7,8 @@ import {
   DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand, type Task,
 } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { runDispatch, type DispatchArgs } from '../src/commands/dispatch.js';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { runDispatch, type DispatchArgs, type DispatchCommandDeps } from '../src/commands/dispatch.js';
 import { RunnerError } from '../src/errors.js';
 import { silentLogger } from '../src/log.js';
 
@@ -46,9 +47,9 @@ function setup(finalTask: Task = stopped({ exitCode: 0, stopCode: 'EssentialCont
   logsMock.on(GetLogEventsCommand).resolves({ events: [], nextForwardToken: 'f/empty' });
   const stdout = sink();
   const stderr = sink();
-  const run = (args: Partial<DispatchArgs> = {}, signal?: AbortSignal) => runDispatch(
+  const run = (args: Partial<DispatchArgs> = {}, signal?: AbortSignal, more: Partial<DispatchCommandDeps> = {}) => runDispatch(
     { command: ['migrate'], ...args },
-    { ecs, logs, log: silentLogger, stdout, stderr, env, signal, sleep: async () => {}, pollIntervalMs: 0 },
+    { ecs, logs, log: silentLogger, stdout, stderr, env, signal, sleep: async () => {}, pollIntervalMs: 0, ...more },
   );
   return { ecsMock, logsMock, stdout, stderr, run };
 }
@@ -161,6 +162,47 @@ dispatch('missing settings exit 2 and are listed together', async () => {
   assert.is(err.exitCode, 2);
   for (const name of ['command to run', 'ECS_CLUSTER', 'ECS_SUBNETS', 'ECS_SECURITY_GROUP']) assert.match(err.message, name);
   assert.not.match(err.message, 'ECS_TASK_FAMILY');
+});
+
+function stackOutputs(outputs: Record<string, string> | Error) {
+  const cloudformation = new CloudFormationClient({ region: 'eu-west-1', credentials });
+  const mock = mockClient(cloudformation);
+  if (outputs instanceof Error) mock.on(DescribeStacksCommand).rejects(outputs);
+  else mock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'pit', CreationTime: new Date(), StackStatus: 'UPDATE_COMPLETE', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] });
+  return { mock, cloudformation: async () => cloudformation };
+}
+const ADMIN_DEF = 'arn:aws:ecs:eu-west-1:111122223333:task-definition/pit-admin:3';
+const outputs = { ClusterName: 'pit-stack-cluster', AdminTaskDefinitionArn: ADMIN_DEF, Subnets: 'subnet-s1,subnet-s2', SecurityGroup: 'sg-stack', LogGroup: '/ecs/pit' };
+
+dispatch('--stack takes the cluster, admin task definition, subnets and security group from the stack\'s outputs, over the environment', async () => {
+  const { ecsMock, run } = setup();
+  const stack = stackOutputs(outputs);
+  assert.is(await run({ stack: 'pit' }, undefined, { cloudformation: stack.cloudformation }), 0);
+  assert.is(stack.mock.commandCalls(DescribeStacksCommand)[0]!.args[0].input.StackName, 'pit');
+  assert.is(ecsMock.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input.taskDefinition, ADMIN_DEF);
+  const input = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input;
+  assert.is(input.cluster, 'pit-stack-cluster');
+  assert.equal(input.networkConfiguration?.awsvpcConfiguration, { subnets: ['subnet-s1', 'subnet-s2'], securityGroups: ['sg-stack'], assignPublicIp: 'DISABLED' });
+});
+
+dispatch('--stack: a flag still wins over the stack\'s output', async () => {
+  const { ecsMock, run } = setup();
+  await run({ stack: 'pit', cluster: 'by-flag', subnets: 'subnet-f' }, undefined, { cloudformation: stackOutputs(outputs).cloudformation });
+  const input = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input;
+  assert.is(input.cluster, 'by-flag');
+  assert.equal(input.networkConfiguration?.awsvpcConfiguration?.subnets, ['subnet-f']);
+});
+
+dispatch('--stack: an unknown stack, or one without the outputs, is a configuration error and starts nothing', async () => {
+  const missing = Object.assign(new Error('Stack with id nope does not exist'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+  for (const [given, message] of [[missing, /no stack named nope/], [{ ClusterName: 'c' }, /AdminTaskDefinitionArn, Subnets, SecurityGroup/]] as const) {
+    const { ecsMock, run } = setup();
+    const err = await run({ stack: 'nope' }, undefined, { cloudformation: stackOutputs(given as Record<string, string> | Error).cloudformation }).catch((e) => e);
+    assert.instance(err, RunnerError);
+    assert.is((err as RunnerError).exitCode, 2);
+    assert.match((err as RunnerError).message, message);
+    assert.is(ecsMock.commandCalls(RunTaskCommand).length, 0);
+  }
 });
 
 dispatch.run();

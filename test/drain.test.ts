@@ -4,6 +4,8 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pitHash } from '../src/grading/pit-hash.js';
+import { loadPit } from '../src/pits/load.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,14 +16,14 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createSqsQueue } from '../src/aws/sqs-queue.js';
 import { createS3Storage } from '../src/storage/s3.js';
 import { createSubmissions, type Submissions } from '../src/db/submissions.js';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
 import { parseMessage } from '../src/submissions/message.js';
-import type { SubmissionDeps, SubmissionOutcome } from '../src/submissions/run.js';
+import { runSubmission, type SubmissionDeps, type SubmissionOutcome } from '../src/submissions/run.js';
 import type { GradeResult } from '../src/grading/types.js';
 import type { ResultsStore, SubmissionStorage } from '../src/ports.js';
 import { createLogger, silentLogger } from '../src/log.js';
@@ -32,11 +34,12 @@ import { localS3, type LocalS3 } from './helpers/s3.js';
 import { zipDirectory } from './helpers/zip.js';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { sandboxFor } from './helpers/sandbox.js';
+import { orHang } from './helpers/stall.js';
 
 const drain = suite('drain');
 const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const sqs = mockClient(client);
-const queue = createSqsQueue({ client, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions' });
+const queue = createSqsQueue({ client, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/submissions', aws: loadConfig({}).aws });
 const deps: SubmissionDeps = {
   config: loadConfig({ RUNNER_POLL_INTERVAL_MS: '0' }),
   log: silentLogger,
@@ -44,7 +47,7 @@ const deps: SubmissionDeps = {
   storage: {} as SubmissionStorage,
   sandbox: {} as Sandbox, // the work is stubbed: nothing runs
 };
-const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true };
+const graded: SubmissionOutcome = { kind: 'graded', attempt: 1, result: {} as GradeResult, published: true, current: true };
 
 let events: string[];
 const body = (submissionId = randomUUID()) =>
@@ -111,7 +114,7 @@ drain('received messages are hidden for the visibility timeout, not the queue de
 
 drain('a result a newer attempt fenced out keeps its message (the newer attempt has not committed)', async () => {
   deliveries([message('stale')]);
-  const summary = await run({ work: async () => ({ ...graded, published: false }) });
+  const summary = await run({ work: async () => ({ ...graded, published: false, current: false }) });
   assert.equal(events, []);
   assert.is(summary.skipped, 1);
 });
@@ -236,6 +239,36 @@ drain('a stop during an empty long poll waits for it and returns what it brings 
   assert.equal(calls(ChangeMessageVisibilityCommand).map((c) => [c.ReceiptHandle, c.VisibilityTimeout]), [['late', 0]]);
 });
 
+drain('a stop during a receive that never answers ends STOPPED (143) after the stop grace, whatever the budget does meanwhile', async () => {
+  sqs.on(ReceiveMessageCommand).callsFake(() => new Promise(() => {}));
+  const controller = new AbortController();
+  // the budget (2 s, then 50 ms of grace) runs out inside the stop's grace: it must not relabel the stop
+  const drained = drainSubmissions({ queue, deps, signal: controller.signal, maxSeconds: 2, budgetGraceMs: 50, stopGraceMs: 2_500, work: async () => graded });
+  await sleep(50);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const { reason, error } = await orHang(drained, 10_000, 'the drain');
+  assert.equal([reason, error?.code, error?.exitCode], ['stopped', 'STOPPED', 143]);
+});
+
+drain('a stop ends the drain even when SQS stops answering the calls that hand running work back', async () => {
+  deliveries([message('held')]);
+  sqs.on(ChangeMessageVisibilityCommand).callsFake(() => new Promise(() => {}));
+  const controller = new AbortController();
+  const drained = drainSubmissions({ queue, deps, signal: controller.signal, stopGraceMs: 100, work: () => new Promise<never>(() => {}) });
+  await sleep(50);
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const { reason, error, summary } = await orHang(drained, 10_000, 'the drain');
+  assert.equal([reason, error?.exitCode, summary.leftForRetry], ['stopped', 143, 1]);
+  assert.ok(calls(ChangeMessageVisibilityCommand).some((c) => c.ReceiptHandle === 'held' && c.VisibilityTimeout === 0));
+});
+
+drain('--max-seconds ends a receive that never answers at the budget', async () => {
+  sqs.on(ReceiveMessageCommand).callsFake(() => new Promise(() => {}));
+  const { reason, error, summary } = await orHang(drainSubmissions({ queue, deps, maxSeconds: 2, work: async () => graded }), 10_000, 'the drain');
+  assert.equal([reason, error, summary.received], ['budget', undefined, 0]);
+  assert.ok(sqs.commandCalls(ReceiveMessageCommand).every((call) => call.args[0].input.WaitTimeSeconds! <= 2));
+});
+
 drain('--max-seconds is a hard budget: work still running after its grace is released, TRANSIENT (75)', async () => {
   deliveries([message('endless')]);
   let sawAbort = false;
@@ -289,7 +322,7 @@ real.before(async () => {
     testCommand: `node -e 'setInterval(() => {}, 1000)' ${marker}`,
   }));
   [db, s3] = await Promise.all([freshDatabase({ migrated: true }), localS3(['submissions'])]);
-  subs = createSubmissions(db.sql);
+  subs = createSubmissions(db.sql, { leaseSeconds: 60 });
   const zip = path.join(tmp, 'correct.zip');
   await zipDirectory(path.join(repoRoot, 'examples', pitId, 'correct'), zip);
   const client = s3.client();
@@ -324,9 +357,13 @@ real('a submission is graded from the bucket, its log stored, and a duplicate de
   deliveries([message('first', text)]);
   assert.is((await drainQueue({ queue, deps: realDeps })).graded, 1);
   const graded = (await subs.get(id))!;
-  assert.equal([graded.status, graded.outcome, graded.score, graded.logsS3Key], ['DONE', 'PASSED', 100, `logs/${id}/run.log`]);
+  assert.equal([graded.status, graded.outcome, graded.score, graded.logsS3Key], ['DONE', 'PASSED', 100, `logs/${id}/1/run.log`]);
+  assert.is(graded.provenance?.pitHash, await pitHash(await loadPit(realDeps.config.pitsDir, pitId)), 'the provenance names the PIT graded');
+  assert.equal([graded.provenance?.buildTool, graded.provenance?.sandbox?.network], ['node', false]);
   const log = await s3.client().send(new GetObjectCommand({ Bucket: 'submissions', Key: graded.logsS3Key! }));
-  assert.match(await log.Body!.transformToString(), 'writes 1994 as MCMXCIV');
+  const logText = await log.Body!.transformToString();
+  assert.match(logText, 'writes 1994 as MCMXCIV');
+  assert.ok(logText.startsWith('pit-runner: runner '), 'the log starts with its provenance');
 
   sqs.reset();
   sqs.on(DeleteMessageCommand).resolves({});
@@ -363,6 +400,59 @@ real('a stop kills the running tests, releases the row and returns the message (
   assert.is(sqs.commandCalls(DeleteMessageCommand).length, 0);
 });
 
+real('the stop grace given to the drain reaches the wind-down: a submission stuck in a call is released within it', async () => {
+  const { id, text } = await queued('in/correct.zip');
+  deliveries([message('stuck', text)]);
+  // a download that ignores its abort signal: only the wind-down can end this submission
+  const stuck: SubmissionStorage = { ...realDeps.storage, download: () => new Promise<never>(() => {}) };
+  const controller = new AbortController();
+  const drained = drainSubmissions({ queue, deps: { ...realDeps, storage: stuck }, signal: controller.signal, stopGraceMs: 1_500 });
+  await waitFor(async () => (await subs.get(id))!.status === 'RUNNING');
+  controller.abort(new RunnerError('STOPPED', 'stopped by SIGTERM'));
+  const { reason } = await orHang(drained, 20_000, 'the drain');
+  assert.is(reason, 'stopped');
+  // released by the submission itself before the drain gave up on it (the config's 8 s grace would be too late)
+  assert.equal([(await subs.get(id))!.status], ['PENDING']);
+});
+
+real('an attempt whose claim is taken over stops its tests, uploads nothing and leaves the row to the newer attempt', async () => {
+  const { id } = await queued('in/correct.zip', 'slow');
+  // the lease renewed every 333 ms: the renewal is what finds the takeover
+  const attempt = runSubmission(id, { ...realDeps, config: { ...realDeps.config, leaseSeconds: 1 } });
+  await waitFor(() => testProcesses().length > 0);
+  // a second runner that judged the lease run out (as when this one was paused past it)
+  const newer = await subs.claim(id, { leaseSeconds: 0 });
+  assert.ok(newer.claimed);
+  assert.equal(await orHang(attempt, 20_000, 'the stale attempt'), { kind: 'busy' });
+  assert.equal(testProcesses(), []);
+  assert.equal(await logKeys(id), []);
+  const row = (await subs.get(id))!;
+  assert.equal([row.status, row.attempt], ['RUNNING', 2]);
+});
+
+real('the fence before the upload stops a taken-over attempt; the published result names the log of its own attempt', async () => {
+  const { id } = await queued('in/correct.zip');
+  const stale = runSubmission(id, realDeps); // lease 60 s: no renewal comes before the fence
+  await waitFor(async () => (await subs.get(id))!.status === 'RUNNING');
+  assert.ok((await subs.claim(id, { leaseSeconds: 0 })).claimed);
+  assert.equal(await orHang(stale, 30_000, 'the stale attempt'), { kind: 'busy' });
+  assert.equal(await logKeys(id), []);
+
+  await db.sql`update submissions set heartbeat_at = now() - interval '1 hour' where id = ${id}`; // attempt 2's runner died
+  const outcome = await runSubmission(id, realDeps);
+  assert.equal([outcome.kind, outcome.kind === 'graded' && outcome.published], ['graded', true]);
+  const row = (await subs.get(id))!;
+  assert.equal([row.status, row.attempt, row.logsS3Key], ['DONE', 3, `logs/${id}/3/run.log`]);
+  assert.equal(await logKeys(id), [row.logsS3Key]);
+  const log = await s3.client().send(new GetObjectCommand({ Bucket: 'submissions', Key: row.logsS3Key! }));
+  assert.match(await log.Body!.transformToString(), 'writes 1994 as MCMXCIV');
+});
+
+async function logKeys(id: string): Promise<string[]> {
+  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: 'submissions', Prefix: `logs/${id}/` }));
+  return (listed.Contents ?? []).map((object) => object.Key!);
+}
+
 function testProcesses(): string[] {
   return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
     try {
@@ -373,9 +463,9 @@ function testProcesses(): string[] {
   });
 }
 
-async function waitFor(condition: () => boolean, ms = 20_000): Promise<void> {
-  for (const started = Date.now(); !condition(); await sleep(50)) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting for the test process');
+async function waitFor(condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  for (const started = Date.now(); !(await condition()); await sleep(50)) {
+    if (Date.now() - started > ms) throw new Error('timed out waiting for the condition');
   }
 }
 

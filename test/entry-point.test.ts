@@ -10,7 +10,7 @@ import { buildIsCurrent, sourceSnapshot, writeStamp } from '../bin/build-stamp.j
 import { repoRoot, runCli } from './helpers/cli.js';
 import { writeZip } from './helpers/zip.js';
 
-// bin/pit-runner.js in a stand-in checkout whose src/cli.ts and dist/cli.js each say which one ran.
+// bin/pit-runner.js in a stand-in checkout whose src/main.ts and dist/main.js each say which one ran.
 const entry = suite('entry point');
 let tmp: string;
 entry.before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'entry-point-')); });
@@ -24,10 +24,10 @@ async function checkout(options: { src?: boolean } = {}): Promise<string> {
   await writeFile(path.join(root, 'package.json'), JSON.stringify({ type: 'module' }));
   await writeFile(path.join(root, 'tsconfig.json'), await readFile(path.join(repoRoot, 'tsconfig.json')));
   await mkdir(path.join(root, 'dist'));
-  await writeFile(path.join(root, 'dist', 'cli.js'), "console.log('dist');\n");
+  await writeFile(path.join(root, 'dist', 'main.js'), "console.log('dist');\n");
   if (options.src !== false) {
     await mkdir(path.join(root, 'src', 'grading'), { recursive: true });
-    await writeFile(path.join(root, 'src', 'cli.ts'), "const from: string = 'src'; console.log(from);\n");
+    await writeFile(path.join(root, 'src', 'main.ts'), "const from: string = 'src'; console.log(from);\n");
     await writeFile(path.join(root, 'src', 'grading', 'score.ts'), 'export const score = 1;\n');
   }
   return root;
@@ -73,12 +73,12 @@ entry('npm run build compiles a fresh dist/, drops modules of deleted sources, a
   await writeFile(path.join(root, 'dist', 'gone.js'), '');
   await execa('node', ['scripts/build.mjs'], { cwd: root });
   assert.not.ok(existsSync(path.join(root, 'dist', 'gone.js')));
-  assert.not.ok(existsSync(path.join(root, 'dist', 'cli.js.map')), 'no source maps unless asked for');
+  assert.not.ok(existsSync(path.join(root, 'dist', 'main.js.map')), 'no source maps unless asked for');
   assert.ok(buildIsCurrent(root), 'the build is stamped with the sources it was made from');
-  assert.is(await ran(root), 'src', 'dist/cli.js is now the compiled src/cli.ts');
-  assert.match(await readFile(path.join(root, 'dist', 'cli.js'), 'utf8'), /["']src["']/);
+  assert.is(await ran(root), 'src', 'dist/main.js is now the compiled src/main.ts');
+  assert.match(await readFile(path.join(root, 'dist', 'main.js'), 'utf8'), /["']src["']/);
   assert.is(await readFile(path.join(root, 'dist', 'migrations', '0001_start.sql'), 'utf8'), 'select 1;\n', 'the migrations travel with the build');
-  await writeFile(path.join(root, 'src', 'cli.ts'), "console.log('edited');\n");
+  await writeFile(path.join(root, 'src', 'main.ts'), "console.log('edited');\n");
   assert.is(await ran(root), 'edited');
 });
 

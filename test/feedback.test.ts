@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
-import { markHidden, studentFeedback } from '../src/grading/feedback.js';
+import { studentFeedback } from '../src/grading/feedback.js';
 import { harnessEnvironment } from '../src/grading/harness-env.js';
 import { parseJUnitXml } from '../src/grading/reports.js';
 import type { GradeResult, TestResult } from '../src/grading/types.js';
@@ -11,39 +11,56 @@ import { terminalReport } from '../src/report/terminal.js';
 
 const feedback = suite('feedback');
 
-const test = (name: string, status: TestResult['status'], message?: string): TestResult =>
-  ({ name, classname: 'CalcTest', status, timeMs: 3, ...(message && { message }) });
+const test = (name: string, status: TestResult['status'], message?: string, hidden?: true): TestResult =>
+  ({ name, classname: 'CalcTest', status, timeMs: 3, ...(message && { message }), ...(hidden && { hidden }) });
 
-function result(): GradeResult {
-  const tests = markHidden([
+/** A result of two runs, as combineRuns makes it: the hidden run's words only in its own record and labelled fields. */
+function result(hiddenFeedback: 'counts' | 'none' = 'counts'): GradeResult {
+  const tests = [
     test('adds', 'passed'),
     test('subtracts', 'failed', 'expected 1 but was 2'),
-    test('secretOverflowEdge', 'failed', 'expected 2147483647 but was -1 (secret hint)'),
-    test('secretZeroCase', 'passed'),
-  ], { hiddenTests: ['CalcTest#secret*'] });
+    test('secretOverflowEdge', 'failed', 'expected 2147483647 but was -1 (secret hint)', true),
+    test('secretZeroCase', 'passed', undefined, true),
+  ];
+  const visible = { outcome: 'FAILED' as const, score: 50, summary: { total: 2, passed: 1, failed: 1, errors: 0, skipped: 0 }, exitCode: 1, timedOut: false, executeMs: 400, notes: ['ignored 1 unexpected test\nsecond line'] };
+  const hidden = { ...visible, notes: ['hidden run: CalcTest#secretOverflowEdge said secret hint'], error: { code: 'FAILED', message: 'SecretTest.java:12: secretOverflowEdge() not found' } };
   return {
     pitId: 'calc', status: 'DONE', outcome: 'FAILED', score: 50,
     summary: { total: 4, passed: 2, failed: 2, errors: 0, skipped: 0 }, tests,
     timings: { unpackMs: 1, executeMs: 900, scoreMs: 2, totalMs: 950 }, exitCode: 1, timedOut: false, logBytes: 10, logTruncated: false,
-    notes: ['expected test CalcTest#secretOverflowEdge did not run\nsecond line', 'ignored 1 unexpected test'],
-    error: { code: 'X', message: 'CalcTest.java:12: secretOverflowEdge() not found\nline two' },
+    notes: [...visible.notes, ...hidden.notes],
+    error: { code: 'X', message: 'hidden run: SecretTest.java:12: secretOverflowEdge() not found\nline two' },
+    runs: { visible, hidden, hiddenFeedback },
   };
 }
 
-const hiddenWords = ['secretOverflowEdge', 'secretZeroCase', 'secret hint'];
-
-feedback('hidden tests are marked by id pattern, the others are left alone', () => {
-  assert.equal(result().tests.map((t) => Boolean(t.hidden)), [false, false, true, true]);
-});
+const hiddenWords = ['secretOverflowEdge', 'secretZeroCase', 'secret hint', 'SecretTest'];
 
 feedback('the student view counts hidden tests and names none of them, anywhere', () => {
   const student = studentFeedback(result());
   assert.equal(student.tests.map((t) => t.name), ['adds', 'subtracts']);
   assert.equal(student.hidden, { total: 2, failed: 1 });
+  assert.equal(student.summary.total, 4);
   const text = JSON.stringify(student);
   for (const word of hiddenWords) assert.not.match(text, word);
   assert.match(text, 'second line');
-  assert.match(text, 'line two');
+});
+
+feedback('hiddenFeedback none: the student view has the visible run alone, and the score', () => {
+  const student = studentFeedback(result('none'));
+  assert.is(student.hidden, undefined);
+  assert.equal(student.summary.total, 2);
+  assert.is(student.score, 50);
+  for (const word of hiddenWords) assert.not.match(JSON.stringify(student), word);
+});
+
+feedback('a hidden run that did not compile says so in the runner\'s words, naming no file or line', () => {
+  const base = result();
+  const compile = { ...base, outcome: 'COMPILE_ERROR' as const, runs: { ...base.runs!, hidden: { ...base.runs!.hidden!, outcome: 'COMPILE_ERROR' as const } } };
+  const student = studentFeedback(compile);
+  assert.equal(student.error, { code: 'COMPILE_ERROR', message: 'your solution does not compile against the hidden tests' });
+  for (const word of [...hiddenWords, '.java', ':12']) assert.not.match(JSON.stringify(student), word);
+  assert.is(JSON.parse(formatResult(compile, 'exercism')).message, 'your solution does not compile against the hidden tests');
 });
 
 feedback('the student view lists the files that were not taken, so the student knows why', () => {

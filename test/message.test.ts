@@ -67,7 +67,7 @@ async function handleStubbed(pitId: string, download: SubmissionStorage['downloa
     release: async () => true,
     heartbeat: async () => true,
   };
-  const storage: SubmissionStorage = { location: 'memory://', download, putLog: async (id) => `logs/${id}/run.log` };
+  const storage: SubmissionStorage = { location: 'memory://', download, putLog: async (id, attempt) => `logs/${id}/${attempt}/run.log` };
   try {
     const outcome = await processMessageBody(JSON.stringify(valid), { config: loadConfig({ RUNNER_WORK_DIR: workDir }), log, store, storage, sandbox: {} as Sandbox });
     return { outcome, published, entries: entries() };

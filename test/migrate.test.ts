@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultMigrationsDir } from '../src/db/migration-files.js';
+import { createSubmissions } from '../src/db/submissions.js';
 import { MIGRATION_LOCK_KEY } from '../src/db/migrator.js';
 import { migrate as runMigrate, type MigrateArgs } from '../src/commands/migrate.js';
 import { toRunnerError } from '../src/errors.js';
@@ -132,6 +134,28 @@ migrate('an unreachable database exits 75 with a clear message and no password',
   assert.is(result.exitCode, 75);
   assert.match(result.stderr, 'the database at postgres://runner:***@127.0.0.1:1/pit is unreachable');
   assert.not.match(result.stderr + result.stdout, 's3cret-pw');
+});
+
+migrate('0004 keeps the results graded before it as the first of their history, provenance unknown', async ({ db, dir }) => {
+  const early = path.join(dir, 'early');
+  mkdirSync(early);
+  for (const name of shipped.filter((file) => file < '0004')) cpSync(path.join(dir, name), path.join(early, name));
+  assert.is((await run(db, early)).exitCode, 0);
+  const [graded, failed, waiting, resetForRegrade] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await db.sql`insert into submissions (id, pit_id, file_key, status, outcome, score, feedback, attempt, finished_at) values
+    (${graded}, 'p', 'k', 'DONE', 'FAILED', 40, '{"tests": []}', 2, now()),
+    (${failed}, 'p', 'k', 'ERROR', 'INVALID_SUBMISSION', 0, null, 1, now()),
+    (${waiting}, 'p', 'k', 'PENDING', null, null, null, 0, null),
+    (${resetForRegrade}, 'p', 'k', 'PENDING', 'PASSED', 100, null, 1, null)`;
+  const touched = await db.sql`select id, updated_at from submissions order by id`;
+  assert.is((await run(db, dir)).exitCode, 0);
+  const repo = createSubmissions(db.sql, { leaseSeconds: 60 });
+  const rows = await Promise.all([graded, failed, waiting, resetForRegrade].map(async (id) => ({ row: (await repo.get(id))!, history: await repo.results(id) })));
+  assert.equal(rows.map(({ row }) => [row.status, row.score, row.provenance, row.currentResultId !== null]),
+    [['DONE', 40, null, true], ['ERROR', 0, null, true], ['PENDING', null, null, false], ['PENDING', 100, null, true]]);
+  assert.equal(rows.map(({ history }) => history.map((r) => [r.attempt, r.status, r.score, r.provenance, r.pitHash, r.current])),
+    [[[2, 'DONE', 40, null, null, true]], [[1, 'ERROR', 0, null, null, true]], [], [[1, 'DONE', 100, null, null, true]]]);
+  assert.equal(await db.sql`select id, updated_at from submissions order by id`, touched, 'pointing at a result is not an update');
 });
 
 migrate.run();

@@ -9,6 +9,7 @@ import { pitNew, pitValidate, pitVerify } from '../src/commands/pit.js';
 import { loadConfig } from '../src/config.js';
 import { RunnerError } from '../src/errors.js';
 import { silentLogger as log } from '../src/log.js';
+import { pitHash } from '../src/grading/pit-hash.js';
 import { loadPit } from '../src/pits/load.js';
 import { buildToolDefaults } from '../src/pits/skeleton.js';
 import { parseCommandLine } from '../src/sandbox/command-line.js';
@@ -92,7 +93,7 @@ pitCommand('interactive mode asks before overwriting: no keeps the file, yes rep
 });
 
 pitCommand('the CLI reads answers from stdin, prints the summary on stdout, and exits 2 on a refused overwrite', async () => {
-  const cli = (args: string[], input = '') => execa('node', ['--import', 'tsx', 'src/cli.ts', 'pit', ...args, '--pits-dir', pitsDir], { input, reject: false, env: { LOG_LEVEL: 'silent' } });
+  const cli = (args: string[], input = '') => execa('node', ['--import', 'tsx', 'src/main.ts', 'pit', ...args, '--pits-dir', pitsDir], { input, reject: false, env: { LOG_LEVEL: 'silent' } });
   const created = await cli(['new'], 'js-node-cli-v1\njavascript\nnode\n\n\n\nsum.mjs,README.md\n');
   assert.is(created.exitCode, 0, created.stderr);
   assert.match(created.stdout, /^created PIT js-node-cli-v1\n/);
@@ -227,6 +228,8 @@ verify('records the expected tests, after which a submission that drops a test l
   assert.equal(json.expectedTests, ['tests.test_calc#test_add', 'tests.test_calc#test_sub']);
   assert.ok(Number.isInteger(json.expectedDurationMs) && json.expectedDurationMs > 0);
   assert.equal(Object.keys(json).slice(0, -2), Object.keys(JSON.parse(raw)), 'other fields keep their order');
+  assert.match(text, `PIT ${await pitHash(await loadPit(pitsDir, 'py-pytest-calc-v1'))}: the hash`, 'the hash of the config as recorded');
+  assert.match(text, /verified with runner \S+ build /);
 
   const after = await gradeById({ dir: cheat }, 'py-pytest-calc-v1', { config: config(), log });
   assert.is(after.result.score, 50);

@@ -130,6 +130,37 @@ pit('a Maven submission loses its .mvn folder', async () => {
   assert.equal(await readdir(project), []);
 });
 
+pit('hidden tests need the files that hold them: an old config with hiddenTests alone is refused with the fix', async () => {
+  await mkdir(path.join(pitsDir, 'old'));
+  await writePit('old', { ...minimal, hiddenTests: ['bank.BankAccountTest#refuses*'] });
+  assert.match((await rejection(loadPit(pitsDir, 'old'))).message, /old\.json: hiddenTests: add "hiddenFiles"/);
+  await writePit('old', { ...minimal, hiddenFiles: ['src/test/java/Secret*.java'] });
+  assert.match((await rejection(loadPit(pitsDir, 'old'))).message, /old\.json: hiddenFiles: add "hiddenTests"/);
+});
+
+pit('hiddenFiles resolve to template files; a glob that matches none is refused', async () => {
+  const template = path.join(pitsDir, 'hid');
+  await write(template, 'src/test/java/bank/SecretTest.java', 'hidden');
+  await write(template, 'src/test/java/bank/VisibleTest.java', 'visible');
+  await writePit('hid', { ...minimal, hiddenTests: ['bank.SecretTest#*'], hiddenFiles: ['src/test/java/**/Secret*.java'] });
+  const loaded = await loadPit(pitsDir, 'hid');
+  assert.equal(loaded.hiddenFiles, ['src/test/java/bank/SecretTest.java']);
+  assert.is(loaded.hiddenFeedback, 'counts');
+  await writePit('hid', { ...minimal, hiddenTests: ['bank.SecretTest#*'], hiddenFiles: ['src/test/java/Nothing*.java'] });
+  assert.match((await rejection(loadPit(pitsDir, 'hid'))).message, /hiddenFiles: src\/test\/java\/Nothing\*\.java matches no file of the template/);
+});
+
+pit('the visible run\'s template leaves the hidden files out, and a folder that holds only them', async () => {
+  const template = path.join(pitsDir, 'hid');
+  await write(template, 'tests/test_visible.py', 'visible');
+  await write(template, 'tests/secret/test_hidden.py', 'hidden');
+  await writePit('hid', { ...minimal, buildTool: 'pytest', hiddenTests: ['tests.secret.*'], hiddenFiles: ['tests/secret/**'] });
+  const loaded = await loadPit(pitsDir, 'hid');
+  const written = await applyTemplate(loaded, project, loaded.hiddenFiles);
+  assert.equal(await readdir(path.join(project, 'tests')), ['test_visible.py']);
+  assert.not.ok(written.some((file) => file.includes('secret')));
+});
+
 pit('missing required files are INVALID_SUBMISSION listing each', async () => {
   await writePit('req', { ...minimal, requiredFiles: ['src/main/java/A.java', 'README.md', 'B.java'] });
   await write(project, 'README.md', 'hi');

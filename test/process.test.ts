@@ -1,12 +1,17 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { zipDirectory } from './helpers/zip.js';
+import { assertGolden } from './helpers/golden.js';
+import { pitHash } from '../src/grading/pit-hash.js';
+import type { GradeResult, Provenance } from '../src/grading/types.js';
+import { loadPit } from '../src/pits/load.js';
 
-// Every sample PIT graded end to end through the CLI in local mode: correct, wrong, compile error.
+// One sample PIT's examples graded end to end through the CLI in local mode: its JSON result equals the
+// golden files that test/samples.test.ts holds every sample's in-process grade to.
 const samples = suite('process samples');
 let tmp: string;
 samples.before(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'process-samples-')); });
@@ -19,27 +24,28 @@ async function gradeExample(pitId: string, kind: string) {
   await zipDirectory(path.join(repoRoot, 'examples', pitId, kind), zip, `${kind}/`);
   const run = await runCli(['process', '--zip', zip, '--pit', pitId]);
   assert.is(run.exitCode, 0, `${pitId} ${kind}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { status: string; outcome: string; score: number; tests: Array<{ name: string; status: string }>; error?: { message: string } };
+  return JSON.parse(run.stdout) as GradeResult;
 }
 
-for (const pitId of pits) {
-  samples(`${pitId}: the correct solution scores 100`, async () => {
-    const result = await gradeExample(pitId, 'correct');
-    assert.equal([result.status, result.outcome, result.score], ['DONE', 'PASSED', 100]);
-  });
-  samples(`${pitId}: a wrong solution scores below 100 and names the failing tests`, async () => {
-    const result = await gradeExample(pitId, 'wrong');
-    assert.is(result.status, 'DONE');
-    assert.is(result.outcome, 'FAILED');
-    assert.ok(result.score < 100);
-    assert.ok(result.tests.some((t) => t.status === 'failed' || t.status === 'error'));
-  });
-  samples(`${pitId}: a compile error scores 0 and says where`, async () => {
-    const result = await gradeExample(pitId, 'compile-error');
-    assert.equal([result.status, result.outcome, result.score], ['DONE', 'COMPILE_ERROR', 0]);
-    assert.ok(result.error?.message, 'a message pointing at the compiler error');
+const cliPit = 'javascript-node-roman-v1';
+for (const kind of ['correct', 'wrong', 'compile-error']) {
+  samples(`${cliPit} ${kind}: the printed result equals the golden file${kind === 'compile-error' ? ' and says where' : ''}`, async () => {
+    const result = await gradeExample(cliPit, kind);
+    await assertGolden(cliPit, kind, result);
+    if (kind === 'compile-error') assert.ok(result.error?.message, 'a message pointing at the compiler error');
   });
 }
+samples('--format json carries the provenance, and run.log starts with it', async () => {
+  const pitId = 'javascript-node-roman-v1';
+  const out = path.join(tmp, 'out');
+  const run = await runCli(['process', '--zip', path.join(repoRoot, 'examples', pitId, 'correct'), '--pit', pitId, '--format', 'json', '--out', out]);
+  assert.is(run.exitCode, 0, run.stderr);
+  const { provenance } = JSON.parse(run.stdout) as { provenance: Provenance };
+  assert.is(provenance.pitHash, await pitHash(await loadPit(path.join(repoRoot, 'pits'), pitId)));
+  assert.equal(Object.keys(provenance.toolchain), ['node']);
+  const log = await readFile(path.join(out, 'run.log'), 'utf8');
+  assert.ok(log.startsWith(`pit-runner: runner ${provenance.runner.version} build ${provenance.runner.gitSha}`), log.slice(0, 200));
+});
 samples.run();
 
 // Local-mode usage errors: nothing graded, exit 2 (or 1 for a broken config), a message that names the problem.

@@ -19,7 +19,18 @@ report.before(async () => {
   pitsDir = path.join(tmp, 'pits');
   await cp(path.join(repoRoot, 'pits', roman), path.join(pitsDir, roman), { recursive: true });
   const config = JSON.parse(await readFile(path.join(repoRoot, 'pits', `${roman}.json`), 'utf8')) as Record<string, unknown>;
-  await writeFile(path.join(pitsDir, `${roman}.json`), JSON.stringify({ ...config, hiddenTests: ['roman#reads*', 'roman#refuses*'] }));
+  // the sample's last three tests move to a hidden file of their own
+  const tests = path.join(pitsDir, roman, 'tests');
+  const source = await readFile(path.join(tests, 'roman.test.mjs'), 'utf8');
+  const cut = source.indexOf("  test('reads MMXXIV");
+  await writeFile(path.join(tests, 'roman.test.mjs'), `${source.slice(0, cut)}});\n`);
+  await writeFile(path.join(tests, 'roman-hidden.test.mjs'), `${source.slice(0, source.indexOf('  test('))}${source.slice(cut)}`);
+  await writeFile(path.join(pitsDir, `${roman}.json`), JSON.stringify({
+    ...config,
+    testCommand: (config.testCommand as string).replace('tests/roman.test.mjs', 'tests/'),
+    hiddenTests: ['roman#reads*', 'roman#refuses*'],
+    hiddenFiles: ['tests/roman-hidden.test.mjs'],
+  }));
 });
 report.after(() => rm(tmp, { recursive: true, force: true }));
 
@@ -50,7 +61,7 @@ report('off a terminal, stdout is the JSON result with exactly today\'s fields',
   const run = await runCli(['process', '--zip', path.join(repoRoot, 'examples', roman, 'correct'), '--pit', roman]);
   assert.is(run.exitCode, 0, run.stderr);
   const result = JSON.parse(run.stdout) as Record<string, unknown>;
-  assert.equal(Object.keys(result).sort(), ['exitCode', 'logBytes', 'logTruncated', 'outcome', 'pitId', 'score', 'status', 'summary', 'tests', 'timedOut', 'timings']);
+  assert.equal(Object.keys(result).sort(), ['exitCode', 'logBytes', 'logTruncated', 'outcome', 'pitId', 'provenance', 'score', 'status', 'summary', 'tests', 'timedOut', 'timings']);
   assert.equal(Object.keys((result.tests as object[])[0]!).sort(), ['classname', 'name', 'status', 'timeMs']);
 });
 

@@ -21,6 +21,8 @@ import postgres from 'postgres';
 import { RunnerError } from '../src/errors.js';
 import type { ReprocessRepository, SelectedSubmission } from '../src/submissions/reprocess.js';
 import { silentLogger } from '../src/log.js';
+import { pitHash } from '../src/grading/pit-hash.js';
+import { loadPit } from '../src/pits/load.js';
 
 const reprocessSuite = suite('reprocess');
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/pit-submissions';
@@ -41,6 +43,7 @@ function memoryRepository(rows: SelectedSubmission[]) {
   const resets: string[][] = [];
   const repository: ReprocessRepository = {
     async select(filter) { return filter.ids ? rows.filter((row) => filter.ids!.includes(row.id)) : rows; },
+    async gradedPitIds() { return [...new Set(rows.map((row) => row.pitId))]; },
     async resetToPending(ids) { resets.push(ids); return ids.length; },
   };
   return { repository, resets };
@@ -53,7 +56,7 @@ function setup(rows: SelectedSubmission[], extra: Partial<ReprocessDeps> = {}) {
   sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: unknown[] }) => ({ Successful: input.Entries, Failed: [] }));
   const stdout = sink();
   const deps: ReprocessDeps = {
-    repository, queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL }), log: silentLogger, stdout, stderr: sink(), ...extra,
+    repository, pitsDir: path.join(root, 'pits'), queue: createSqsQueue({ client: sqs, queueUrl: QUEUE_URL, aws: loadConfig({}).aws }), log: silentLogger, stdout, stderr: sink(), ...extra,
   };
   const run = (args: Partial<ReprocessArgs>) => reprocess({ mode: 'enqueue', ...args }, deps);
   const sentBodies = () => sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
@@ -150,7 +153,7 @@ withDatabase.before(async () => {
   server = await startEmbedded(path.join(tmp, 'pg'), silentLogger);
   sql = postgres(server.url, { max: 2, onnotice: () => {} });
   await createMigrator(sql, { dir: defaultMigrationsDir(), log: silentLogger }).up();
-  submissions = createSubmissions(sql);
+  submissions = createSubmissions(sql, { leaseSeconds: 60 });
   await mkdir(path.join(tmp, 'storage', 'submissions'), { recursive: true });
   await zipDirectory(path.join(root, 'examples/javascript-node-roman-v1/correct'), path.join(tmp, 'storage/submissions/roman.zip'), 'correct/');
 });
@@ -225,6 +228,38 @@ withDatabase('inline grades the selected rows here, regrading final ones', async
     assert.equal([graded?.status, graded?.outcome, graded?.score, graded?.attempt], ['DONE', 'PASSED', 100, 1]);
   }
   assert.is(sqsMock.calls().length, 0);
+});
+
+withDatabase('--stale selects exactly the submissions whose current result an older (or unknown) PIT hash produced', async () => {
+  const pitId = 'javascript-node-roman-v1';
+  const now = await pitHash(await loadPit(path.join(root, 'pits'), pitId));
+  const gradedBy = async (pit: string, hash: string | null) => {
+    const row = await submissions.insert({ userId: '7', pitId: pit, fileKey: 'submissions/roman.zip' });
+    const claim = await submissions.claim(row.id);
+    assert.ok(claim.claimed);
+    const provenance = hash === null ? undefined : { pitHash: hash, runner: { version: '0', gitSha: null, imageDigest: null }, buildTool: 'node', toolchain: {}, sandbox: null };
+    await submissions.publish(row.id, claim.attempt, {
+      pitId: pit, status: 'DONE', outcome: 'PASSED', score: 100, summary: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0 }, tests: [],
+      timings: { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 }, exitCode: 0, timedOut: false, logBytes: 0, logTruncated: false,
+      ...(provenance && { provenance }),
+    }, null);
+    return row.id;
+  };
+  const current = await gradedBy(pitId, now);
+  const older = await gradedBy(pitId, 'sha256:older');
+  const unknown = await gradedBy(pitId, null);
+  const [pending] = await seed(['PENDING']);
+  const gone = await gradedBy('no-such-pit-v1', 'sha256:older');
+  const before = await snapshot();
+  const { code, output } = await runCommand({ stale: true, dryRun: true });
+  assert.is(code, 0);
+  assert.equal(output.ids.sort(), [older, unknown].sort());
+  assert.equal(output.unloadable, ['no-such-pit-v1']);
+  assert.equal(await snapshot(), before);
+  assert.ok(![current, pending!.id, gone].some((id) => output.ids.includes(id)));
+  const onePit = await runCommand({ stale: true, pit: pitId, status: 'DONE', dryRun: true });
+  assert.equal(onePit.output.ids.sort(), [older, unknown].sort());
+  assert.is(onePit.output.unloadable, undefined);
 });
 
 withDatabase.run();

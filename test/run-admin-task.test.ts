@@ -46,6 +46,11 @@ runAdminTask('leading options up to -- go to dispatch, the rest to the command',
   assert.equal(JSON.parse(stdout), ['dispatch', '--timeout', '2h', '--capacity', 'FARGATE_SPOT', '--', 'reprocess', '--status', 'ERROR']);
 });
 
+runAdminTask('--stack reaches dispatch, which reads the stack\'s outputs', async () => {
+  const { stdout } = await run(['--stack', 'pit-runner', '--', 'migrate', 'status']);
+  assert.equal(JSON.parse(stdout), ['dispatch', '--stack', 'pit-runner', '--', 'migrate', 'status']);
+});
+
 runAdminTask('exits with the dispatcher\'s exit code', async () => {
   for (const code of [3, 125]) assert.is((await run(['migrate', 'status'], { STUB_EXIT: String(code) })).exitCode, code);
 });
@@ -53,7 +58,7 @@ runAdminTask('exits with the dispatcher\'s exit code', async () => {
 runAdminTask('--help explains the environment and exits 0; no command exits 2', async () => {
   const help = await run(['--help']);
   assert.is(help.exitCode, 0);
-  for (const name of ['ECS_CLUSTER', 'ECS_SUBNETS', 'ECS_SECURITY_GROUP', 'AWS_REGION', 'ECS_TASK_FAMILY']) assert.match(help.stdout, name);
+  for (const name of ['PIT_RUNNER_STACK', 'ECS_CLUSTER', 'ECS_SUBNETS', 'ECS_SECURITY_GROUP', 'AWS_REGION', 'ECS_TASK_FAMILY']) assert.match(help.stdout, name);
   assert.is((await run([])).exitCode, 2);
   assert.is((await run(['--timeout', '2h'])).exitCode, 2);
 });

@@ -84,11 +84,11 @@ s3('an unreachable server is TRANSIENT after the SDK retries', async () => {
   assert.is(error.exitCode, 75);
 });
 
-s3('the stored log has exactly the bytes put, as UTF-8 text, under logs/<id>/run.log', async () => {
+s3('the stored log has exactly the bytes put, as UTF-8 text, under logs/<id>/<attempt>/run.log', async () => {
   const id = randomUUID();
   const log = Buffer.concat([Buffer.from('résultat ✓\n'), randomBytes(65_536)]);
-  const key = await createS3Storage({ client, bucket, prefix: 'term-1' }).putLog(id, log);
-  assert.is(key, `term-1/logs/${id}/run.log`);
+  const key = await createS3Storage({ client, bucket, prefix: 'term-1' }).putLog(id, 3, log);
+  assert.is(key, `term-1/logs/${id}/3/run.log`);
   const object = await stored(key);
   assert.ok(object.bytes.equals(log), `stored ${object.bytes.length} bytes for ${log.length}`);
   assert.is(object.contentType, 'text/plain; charset=utf-8');

@@ -4,16 +4,26 @@ import path from 'node:path';
 import { execa, parseCommandString } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { installDir } from '../src/config.js';
+import { installDir, loadConfig } from '../src/config.js';
+import { gradeSubmission } from '../src/grading/pipeline.js';
 import { readReports, testId } from '../src/grading/reports.js';
 import { loadPit } from '../src/pits/load.js';
 import { applyTemplate } from '../src/grading/template.js';
 import type { TestResult } from '../src/grading/types.js';
+import { assertGolden } from './helpers/golden.js';
+import { sandboxFor } from './helpers/sandbox.js';
+import { zipDirectory } from './helpers/zip.js';
+import { silentLogger } from '../src/log.js';
 
-// Each sample's own test command run by hand, without the pipeline (test/process.test.ts grades them
-// end to end): project = example + template, a fresh HOME, no inherited variables, and an unprivileged
-// uid when the tests run as root. That uid is outside every sandbox uid pool: sandboxes sweep away
-// every process of their uids, and the suites may run side by side.
+// Two suites over the sample PITs (pits/) and their example solutions (examples/<pit>/<example>/):
+// - `samples`: each sample's own test command run by hand, without the pipeline: project = example +
+//   template, a fresh HOME, no inherited variables, and an unprivileged uid when the tests run as root.
+//   That uid is outside every sandbox uid pool: sandboxes sweep away every process of their uids, and
+//   the suites may run side by side.
+// - `golden`: each example graded by the pipeline (one sandbox for all, as a runner holds it) and
+//   compared with its golden file, examples/<pit>/<example>.expected.json (status, outcome, score,
+//   summary, each test's id and status). After a deliberate change, regenerate them with
+//   `UPDATE_GOLDEN=1 npm test -- samples` and review the diff (test/helpers/golden.ts).
 const samples = suite('samples');
 const pitsDir = path.join(installDir, 'pits');
 const examplesDir = path.join(installDir, 'examples');
@@ -110,3 +120,24 @@ samples('python-pytest-wordstats-v1: a planted pytest.py, conftest.py and pytest
 });
 
 samples.run();
+
+const golden = suite('golden');
+let zips: string;
+golden.before(async () => { zips = await mkdtemp(path.join(os.tmpdir(), 'golden-')); });
+golden.after(async () => { await rm(zips, { recursive: true, force: true }); });
+const config = loadConfig(process.env, { pitsDir });
+const sandbox = sandboxFor(config);
+
+for (const pitId of sampleIds) {
+  golden(`${pitId}: each example grades to its golden result`, async () => {
+    const pit = await loadPit(pitsDir, pitId);
+    for (const example of variants) {
+      const zipFile = path.join(zips, `${pitId}-${example}.zip`);
+      await zipDirectory(path.join(examplesDir, pitId, example), zipFile, `${example}/`);
+      const { result } = await gradeSubmission({ zipFile }, pit, { config, log: silentLogger, sandbox });
+      await assertGolden(pitId, example, result);
+    }
+  });
+}
+
+golden.run();

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { CappedLog } from '../src/grading/capped-log.js';
-import { createSandbox, type Sandbox, type SandboxOptions, type SandboxResult, type SandboxRun } from '../src/sandbox/index.js';
+import { createSandbox } from '../src/sandbox/sandbox.js';
+import type { Sandbox, SandboxOptions, SandboxResult, SandboxRun } from '../src/sandbox/index.js';
 import { processesOf } from '../src/sandbox/processes.js';
 import type { SandboxLimits } from '../src/sandbox/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
@@ -28,7 +29,7 @@ export interface Ran { result: SandboxResult; log: string; output: CappedLog }
 
 /** A sandbox plus helpers that create a workspace with `files`, run one command in it and clean up. */
 export function sandboxFixture(options: Partial<SandboxOptions> = {}) {
-  const sandbox: Sandbox = createSandbox({ uid: UID, gid: UID, workspaceMaxBytes: 200 * 1024 * 1024, ...options }, process.env.SANDBOX_TEST_LOG ? createLogger(process.env.SANDBOX_TEST_LOG) : silentLogger);
+  const sandbox: Sandbox = createSandbox({ uid: UID, gid: UID, poolSize: 16, workspaceMaxBytes: 200 * 1024 * 1024, ...options }, process.env.SANDBOX_TEST_LOG ? createLogger(process.env.SANDBOX_TEST_LOG) : silentLogger);
 
   async function workspace(files: Record<string, string> = {}): Promise<string> {
     await mkdir(workRoot, { recursive: true, mode: 0o711 });

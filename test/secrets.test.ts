@@ -44,6 +44,17 @@ secrets('RDS-style JSON becomes a URL with the user and password encoded', async
   assert.is(url.pathname, '/pits');
 });
 
+secrets('an sslmode field in the JSON reaches the URL; an unknown one is refused', async () => {
+  sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...JSON.parse(rdsJson), sslmode: 'require' }) });
+  assert.is(new URL((await resolveDatabaseUrl({ databaseSecretId: secretId }, { client }))!).searchParams.get('sslmode'), 'require');
+  sm.on(GetSecretValueCommand).resolves({ SecretString: rdsJson });
+  assert.is(new URL((await resolveDatabaseUrl({ databaseSecretId: secretId }, { client }))!).search, '');
+  sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...JSON.parse(rdsJson), sslmode: 'disable&x=1' }) });
+  const error = await rejection(resolveDatabaseUrl({ databaseSecretId: secretId }, { client }));
+  assert.is(error.code, 'CONFIG');
+  assert.match(error.message, 'sslmode');
+});
+
 secrets('an unknown secret is a CONFIG error naming it', async () => {
   sm.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
   const error = await rejection(resolveDatabaseUrl({ databaseSecretId: secretId }, { client }));

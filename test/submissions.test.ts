@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RunnerError } from '../src/errors.js';
-import type { GradeResult } from '../src/grading/types.js';
+import type { GradeResult, Provenance } from '../src/grading/types.js';
 import { createSubmissions, type Submissions } from '../src/db/submissions.js';
 import { freshDatabase, type TestDatabase } from './helpers/db.js';
 
@@ -10,7 +10,7 @@ const submissions = suite<{ db: TestDatabase; repo: Submissions }>('submissions'
 
 submissions.before(async (context) => {
   context.db = await freshDatabase({ migrated: true });
-  context.repo = createSubmissions(context.db.sql);
+  context.repo = createSubmissions(context.db.sql, { leaseSeconds: 60 });
 });
 submissions.after(async ({ db }) => db.close());
 
@@ -155,6 +155,69 @@ submissions('an invalid id is the caller\'s error, not a database error', async 
       assert.instance(err, RunnerError);
       assert.is((err as RunnerError).code, 'USAGE');
     }
+  }
+});
+
+const provenance = (pitHash: string): Provenance => ({
+  pitHash, runner: { version: '0.1.0', gitSha: 'abc', imageDigest: null }, buildTool: 'node', toolchain: { node: '20.1.0' },
+  sandbox: { mode: 'uid', limits: { processes: 1, memoryMb: 1, fileSizeMb: 1, openFiles: 1, cpuSeconds: 1 }, timeoutMs: 1000, network: false },
+});
+const internalError = (): GradeResult => result(0, { status: 'ERROR', outcome: 'INTERNAL_ERROR', tests: [], error: { code: 'INTERNAL', message: 'the runner broke' }, provenance: provenance('sha256:new') });
+
+submissions('a regrade keeps the previous attempt: every finished attempt is in the history, the row points at the latest', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  assert.ok(await repo.publish(row.id, 1, result(50, { provenance: provenance('sha256:old') }), 'logs/1'));
+  await repo.claim(row.id, { force: true });
+  assert.ok(await repo.publish(row.id, 2, result(100, { provenance: provenance('sha256:new') }), 'logs/2'));
+  const history = await repo.results(row.id);
+  assert.equal(history.map((r) => [r.attempt, r.status, r.score, r.pitHash, r.logsS3Key, r.current]),
+    [[1, 'DONE', 50, 'sha256:old', 'logs/1', false], [2, 'DONE', 100, 'sha256:new', 'logs/2', true]]);
+  const current = (await repo.get(row.id))!;
+  assert.equal([current.score, current.currentResultId, current.provenance?.pitHash], [100, history[1]!.id, 'sha256:new']);
+  assert.is((current.feedback as Record<string, unknown>).provenance, undefined, 'provenance has its own column');
+});
+
+submissions('a regrade that ends ERROR is recorded beside the DONE grade and never replaces it', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  await repo.publish(row.id, 1, result(50), 'logs/1');
+  const graded = (await repo.get(row.id))!;
+  await repo.claim(row.id, { force: true });
+  assert.is(await repo.publish(row.id, 2, internalError(), 'logs/2'), 'beside');
+  const after = (await repo.get(row.id))!;
+  assert.equal([after.status, after.score, after.outcome, after.logsS3Key, after.currentResultId, after.attempt], ['DONE', 50, 'FAILED', 'logs/1', graded.currentResultId, 2]);
+  assert.equal(after.finishedAt, graded.finishedAt);
+  assert.equal((await repo.results(row.id)).map((r) => [r.attempt, r.status, r.current]), [[1, 'DONE', true], [2, 'ERROR', false]]);
+  // an ERROR replaces an ERROR, and a DONE replaces it
+  const failed = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(failed.id);
+  await repo.publish(failed.id, 1, internalError(), null);
+  await repo.claim(failed.id, { force: true });
+  await repo.publish(failed.id, 2, result(100), null);
+  assert.equal([(await repo.get(failed.id))?.status, (await repo.get(failed.id))?.score], ['DONE', 100]);
+});
+
+submissions('a stale attempt\'s result is kept in the history but never becomes current', async ({ repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id, { leaseSeconds: 0 });
+  await repo.claim(row.id, { leaseSeconds: 0 });
+  assert.ok(await repo.publish(row.id, 2, result(50), 'logs/2'));
+  assert.is(await repo.publish(row.id, 1, result(100), 'logs/1'), false);
+  assert.is(await repo.publish(row.id, 3, result(100), 'logs/3'), false, 'an attempt never claimed is refused');
+  assert.equal((await repo.results(row.id)).map((r) => [r.attempt, r.score, r.current]), [[1, 100, false], [2, 50, true]]);
+  assert.is((await repo.get(row.id))?.score, 50);
+});
+
+submissions('the history is append-only', async ({ db, repo }) => {
+  const row = await repo.insert({ pitId: 'hello', fileKey: 'k' });
+  await repo.claim(row.id);
+  await repo.publish(row.id, 1, result(50), null);
+  try {
+    await db.sql`update submission_results set score = 100 where submission_id = ${row.id}`;
+    assert.unreachable('the update should be refused');
+  } catch (err) {
+    assert.match((err as Error).message, 'append-only');
   }
 });
 

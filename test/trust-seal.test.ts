@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { handOver } from '../src/sandbox/disk.js';
+import { handOver } from '../src/sandbox/ownership.js';
 
 // Instructor files in a handed-over workspace: the sandbox uid may add build outputs beside them, but
 // cannot change, rename or delete them. Outside every sandbox uid pool, like the samples suite.

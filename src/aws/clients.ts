@@ -1,11 +1,11 @@
-import { defaultConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 
 // What every AWS client shares. Each client is made by the adapter that uses it (sqs-queue.ts,
 // secrets.ts, dispatch.ts for ECS, logs.ts, storage/s3.ts), next to its SDK package: each package
 // costs 100–300 ms to load, and a command loads only the adapters it uses.
 
-/** What a client needs from the config; the timeouts fall back to the config's defaults. */
-export type ClientConfig = Pick<Config, 'region'> & Partial<Pick<Config, 'aws'>>;
+/** What a client needs from the config: its region and the bounds of every attempt. */
+export type ClientConfig = Pick<Config, 'region' | 'aws'>;
 
 /**
  * SDK client factories. Region, credentials (the default chain: env, profile, container, instance),
@@ -37,7 +37,7 @@ export function clientSettings(config: ClientConfig, options: ClientOptions, ext
   const { endpoint, credentials } = options;
   return {
     ...(region && { region }), ...(maxAttempts && { maxAttempts }), ...(endpoint && { endpoint }), ...(credentials && { credentials }),
-    requestHandler: requestBounds(config.aws ?? defaultConfig().aws, extraSilenceMs),
+    requestHandler: requestBounds(config.aws, extraSilenceMs),
   };
 }
 

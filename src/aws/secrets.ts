@@ -9,7 +9,7 @@ export function createSecretsClient(config: ClientConfig, options: ClientOptions
   return new SecretsManagerClient(clientSettings(config, options));
 }
 
-/** The JSON Secrets Manager keeps for an RDS-managed credential (extra fields ignored). */
+/** The JSON Secrets Manager keeps for an RDS-managed credential (extra fields ignored), and an optional sslmode. */
 const rdsSecret = z.object({
   username: z.string().min(1),
   password: z.string(),
@@ -17,6 +17,8 @@ const rdsSecret = z.object({
   port: z.coerce.number().int().positive().optional(),
   dbname: z.string().min(1).optional(),
   database: z.string().min(1).optional(),
+  // Not RDS's: a field the secret's creator adds (infra/ does) so the runner speaks TLS to a server that demands it.
+  sslmode: z.enum(['prefer', 'require', 'verify-full']).optional(),
 });
 
 /**
@@ -55,9 +57,9 @@ function urlFromSecret(value: string, secretId: string): string {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.') || 'value').join(', ');
     throw new RunnerError('CONFIG', `DATABASE_SECRET_ID: secret ${secretId} is neither a postgres:// URL nor JSON with username, password, host (problem: ${fields})`);
   }
-  const { username, password, host, port, dbname, database } = parsed.data;
+  const { username, password, host, port, dbname, database, sslmode } = parsed.data;
   const name = dbname ?? database;
-  return `postgres://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${host}:${port ?? 5432}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  return `postgres://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${host}:${port ?? 5432}${name ? `/${encodeURIComponent(name)}` : ''}${sslmode ? `?sslmode=${sslmode}` : ''}`;
 }
 
 function secretFailure(err: unknown, secretId: string): RunnerError {

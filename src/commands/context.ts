@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import { loadConfig, type Config, type ConfigOverrides } from '../config.js';
-import { EXIT, recordExitCode, RunnerError } from '../errors.js';
+import { EXIT, EXIT_CODE, RunnerError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { withScope, type Scope } from '../runtime.js';
 
@@ -34,11 +34,11 @@ function stopSignal(log: Logger): AbortSignal {
 }
 
 /**
- * Wraps a command's work: builds its context and records the exit code it returns. What it throws goes
- * up to cli.ts, which reports it once and maps it to the exit code.
+ * Wraps a command's work: builds its context and hands the exit code it returns back to cli.ts. What it
+ * throws goes up to cli.ts too, which reports it once and maps it to the exit code.
  */
 export function handler<A>(work: (args: ArgumentsCamelCase<A>, ctx: CommandContext) => Promise<number | void>) {
-  return async (args: ArgumentsCamelCase<A>): Promise<void> => {
+  return async (args: ArgumentsCamelCase<A> & { [EXIT_CODE]?: number }): Promise<void> => {
     const logger = createLogger();
     const signal = stopSignal(logger);
     const ctx: CommandContext = {
@@ -47,6 +47,6 @@ export function handler<A>(work: (args: ArgumentsCamelCase<A>, ctx: CommandConte
       config: (overrides) => loadConfig(process.env, overrides),
       scope: (config, use) => withScope({ config, log: logger, signal }, use),
     };
-    recordExitCode((await work(args, ctx)) ?? EXIT.OK);
+    args[EXIT_CODE] = (await work(args, ctx)) ?? EXIT.OK;
   };
 }

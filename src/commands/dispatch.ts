@@ -1,3 +1,4 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { commaList } from './flags.js';
 
 export interface DispatchArgs {
   command: string[];
+  stack?: string;
   cluster?: string;
   taskDefinition?: string;
   container?: string;
@@ -32,6 +34,8 @@ export interface DispatchArgs {
 export interface DispatchCommandDeps {
   ecs: ECSClient;
   logs: CloudWatchLogsClient;
+  /** Opened only for --stack. */
+  cloudformation?: () => Promise<CloudFormationClient>;
   log: Logger;
   signal?: AbortSignal;
   stdout: NodeJS.WritableStream;
@@ -108,10 +112,28 @@ function statusLine(stderr: DispatchCommandDeps['stderr']) {
   };
 }
 
+/** With --stack (or PIT_RUNNER_STACK), the stack's outputs fill in what no flag gives, before the environment. */
+async function withStackTarget(args: DispatchArgs, deps: DispatchCommandDeps, env: NodeJS.ProcessEnv): Promise<DispatchArgs> {
+  const stack = args.stack ?? env.PIT_RUNNER_STACK;
+  if (!stack) return args;
+  if (!deps.cloudformation) throw new RunnerError('INTERNAL', 'dispatch --stack: no CloudFormation client was given');
+  const { readDispatchTarget } = await import('../aws/stack-outputs.js'); // its SDK loads only for --stack
+  const target = await readDispatchTarget(await deps.cloudformation(), stack);
+  return {
+    ...args,
+    cluster: args.cluster ?? target.cluster,
+    taskDefinition: args.taskDefinition ?? target.taskDefinition,
+    subnets: args.subnets ?? target.subnets,
+    securityGroups: args.securityGroups ?? target.securityGroups,
+    logGroup: args.logGroup ?? target.logGroup,
+  };
+}
+
 /** Runs the command in one ECS task and returns the container's exit code (125: it never started). */
 export async function runDispatch(args: DispatchArgs, deps: DispatchCommandDeps): Promise<number> {
+  const env = deps.env ?? process.env;
   const region = await deps.ecs.config.region().catch(() => undefined);
-  const plan = resolvePlan(args, deps.env, region);
+  const plan = resolvePlan(await withStackTarget(args, deps, env), env, region);
   const progress = statusLine(deps.stderr);
   const result = await dispatchTask(plan, {
     ...deps,
@@ -141,6 +163,7 @@ export const dispatchCommand: CommandModule<object, DispatchArgs> = {
     .parserConfiguration({ 'populate--': true })
     .usage('$0 dispatch [options] -- <command> [args…]\n\nEverything after -- reaches the container exactly. `dispatch shell` starts a task for ECS Exec.')
     .positional('command', { type: 'string', array: true, default: [] })
+    .option('stack', { type: 'string', describe: 'read cluster, task definition, subnets and security group from this CloudFormation stack\'s outputs (infra/) [env PIT_RUNNER_STACK]' })
     .option('cluster', { type: 'string', describe: 'ECS cluster [env ECS_CLUSTER]' })
     .option('task-definition', { type: 'string', describe: 'family, family:revision or ARN [env ECS_TASK_FAMILY]' })
     .option('container', { type: 'string', describe: 'container to override [env ECS_CONTAINER, default runner]' })
@@ -160,7 +183,7 @@ export const dispatchCommand: CommandModule<object, DispatchArgs> = {
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     return ctx.scope({ ...ctx.config(), region }, async (scope) => {
       const [ecs, logs] = await Promise.all([scope.ecs(), scope.logs()]);
-      return runDispatch({ ...args, command }, { ecs, logs, log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr });
+      return runDispatch({ ...args, command }, { ecs, logs, cloudformation: () => scope.cloudformation(), log: ctx.log, signal: ctx.signal, stdout: process.stdout, stderr: process.stderr });
     });
   }),
 };

@@ -6,7 +6,7 @@ import type { Queue } from '../ports.js';
 import { withScope } from '../runtime.js';
 import type { Drained } from '../submissions/drain.js';
 import { handler } from './context.js';
-import { checkConcurrency, checkPositiveInteger } from './flags.js';
+import { checkConcurrencyFits, checkPositiveInteger } from './flags.js';
 
 interface DrainArgs {
   concurrency: number;
@@ -19,7 +19,9 @@ export async function drainQueueFromConfig(
   args: DrainArgs,
   ctx: { config: Config; log: Logger; signal: AbortSignal; queue?: Queue },
 ): Promise<Drained> {
-  if (!ctx.queue) requireSettings(ctx.config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]); // before anything is opened
+  // before anything is opened
+  checkConcurrencyFits(args.concurrency, ctx.config);
+  if (!ctx.queue) requireSettings(ctx.config, [['queueUrl', 'AWS_SQS_QUEUE_URL']]);
   return withScope(ctx, async (scope) => {
     await scope.submissions(); // the database first, as in submissionDeps: nothing else loads before it answers
     const [deps, queue, { drainSubmissions }] = await Promise.all([
@@ -42,7 +44,7 @@ export const drainQueueCommand: CommandModule<object, DrainArgs> = {
     .option('max-messages', { type: 'number', describe: 'stop receiving after this many messages' })
     .option('max-seconds', { type: 'number', describe: 'a hard budget: stop receiving after this many seconds; running submissions get 10 s more, then are released (exit 75)' })
     .check((a) => {
-      checkConcurrency(a.concurrency);
+      checkPositiveInteger('--concurrency', a.concurrency);
       checkPositiveInteger('--max-messages', a.maxMessages as number | undefined);
       checkPositiveInteger('--max-seconds', a.maxSeconds as number | undefined);
       return true;

@@ -1,6 +1,6 @@
+import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
 import { pitIdProblem } from '../ids.js';
-import { SANDBOX_POOL_SIZE } from '../sandbox/types.js';
 
 /** Checks shared by several commands' yargs `.check()`: each throws the message yargs prints (exit 2). */
 
@@ -8,10 +8,10 @@ export function checkPositiveInteger(flag: string, value: number | undefined): v
   if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new Error(`${flag}: must be a positive whole number (got ${value})`);
 }
 
-/** One sandbox uid per submission graded at once. */
-export function checkConcurrency(value: number | undefined): void {
-  checkPositiveInteger('--concurrency', value);
-  if (value !== undefined && value > SANDBOX_POOL_SIZE) throw new Error(`--concurrency: at most ${SANDBOX_POOL_SIZE} (one sandbox uid each)`);
+/** One sandbox uid per submission graded at once: checked once the config (its pool size) is known. */
+export function checkConcurrencyFits(value: number | undefined, config: Config): void {
+  const { poolSize } = config.sandbox;
+  if (value !== undefined && value > poolSize) throw usageError(`--concurrency: at most ${poolSize} (one sandbox uid each; RUNNER_SANDBOX_POOL_SIZE)`);
 }
 
 export function checkPitId(flag: string, value: string | undefined): void {

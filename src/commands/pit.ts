@@ -63,6 +63,9 @@ export async function pitVerify(args: Omit<VerifyArgs, 'pitsDir'>, deps: { confi
   }
   out(`ok   ${args.id}: ${verification.testIds.length} tests pass in ${verification.durationMs} ms`);
   if (verification.recorded) out(`  recorded expectedTests and expectedDurationMs in ${displayPath(verification.configFile)}`);
+  out(`  PIT ${verification.pitHash}: the hash every result graded by this version names`);
+  const { provenanceHeader } = await import('../grading/provenance.js');
+  if (result.provenance) for (const line of provenanceHeader(result.provenance)) out(`  verified with ${line.replace(/^pit-runner: /, '')}`);
   return EXIT.OK;
 }
 

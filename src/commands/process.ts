@@ -56,7 +56,7 @@ async function parseOrUsage(body: string) {
 }
 
 function describe(outcome: SubmissionOutcome): Record<string, unknown> {
-  if (outcome.kind === 'graded') return { graded: true, attempt: outcome.attempt, published: outcome.published, ...outcome.result };
+  if (outcome.kind === 'graded') return { graded: true, attempt: outcome.attempt, published: outcome.published, current: outcome.current, ...outcome.result };
   const reasons = { skipped: 'already final', busy: 'being graded by another runner', missing: 'no such submission' } as const;
   return { graded: false, reason: reasons[outcome.kind] };
 }

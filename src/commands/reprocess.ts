@@ -1,16 +1,14 @@
 import { createInterface } from 'node:readline/promises';
 import type { CommandModule } from 'yargs';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
-import { isUuid } from '../ids.js';
 import {
-  enqueueSubmissions, gradeInline, type Progress, type ReprocessRepository, type ReprocessSelection, type ReprocessSummary,
+  CONFIRM_ABOVE, reprocessSelection, selectionOf, type Progress, type ReprocessRunDeps, type ReprocessSelection,
 } from '../submissions/reprocess.js';
-import { runSubmission, type SubmissionOutcome } from '../submissions/run.js';
-import type { SubmissionStatus } from '../grading/types.js';
+import { runSubmission } from '../submissions/run.js';
 import type { Scope } from '../runtime.js';
 import { handler } from './context.js';
-import { checkConcurrency, checkPositiveInteger, commaList, parseDateFlag } from './flags.js';
+import { checkConcurrencyFits, checkPositiveInteger, commaList, parseDateFlag } from './flags.js';
 
 export interface ReprocessArgs {
   ids?: string;
@@ -18,6 +16,7 @@ export interface ReprocessArgs {
   pit?: string;
   since?: string;
   until?: string;
+  stale?: boolean;
   limit?: number;
   mode: 'enqueue' | 'inline';
   dryRun?: boolean;
@@ -27,38 +26,20 @@ export interface ReprocessArgs {
 
 type Terminal = NodeJS.WritableStream & { isTTY?: boolean };
 
-export interface ReprocessDeps {
-  repository: ReprocessRepository;
-  queue?: { sendBatch(bodies: string[]): Promise<{ sent: number }> };
-  grade?(id: string): Promise<SubmissionOutcome>;
-  log: Logger;
-  signal?: AbortSignal;
+export interface ReprocessDeps extends Omit<ReprocessRunDeps, 'onProgress'> {
   stdout: NodeJS.WritableStream;
   stderr: Terminal;
-  /** Asks a yes/no question; undefined when nobody can answer (no terminal). */
-  confirm?(question: string): Promise<boolean>;
 }
 
-/** Above this many rows a person confirms (or passes --yes). */
-export const CONFIRM_ABOVE = 20;
-const statuses: SubmissionStatus[] = ['PENDING', 'RUNNING', 'DONE', 'ERROR'];
-
+/** The flags as filters; dates and id lists parsed here, checked by the use case. */
 export function parseSelection(args: ReprocessArgs): ReprocessSelection {
   const date = (flag: string, text?: string) => (text === undefined ? undefined : parseDateFlag(flag, text));
-  const ids = args.ids === undefined ? undefined : commaList(args.ids);
-  const bad = ids?.filter((id) => !isUuid(id)) ?? [];
-  if (bad.length) throw usageError(`--ids: not submission ids: ${bad.join(', ')}`);
-  const status = args.status?.toUpperCase() as SubmissionStatus | undefined;
-  if (status && !statuses.includes(status)) throw usageError(`--status: one of ${statuses.join(', ')} (got "${args.status}")`);
-  const selection: ReprocessSelection = {
-    ...(ids?.length && { ids }), ...(status && { status }), ...(args.pit && { pitId: args.pit }),
-    ...(args.since && { since: date('--since', args.since) }), ...(args.until && { until: date('--until', args.until) }),
-    ...(args.limit && { limit: args.limit }),
-  };
-  if (!selection.ids && !selection.status && !selection.pitId && !selection.since && !selection.until) {
-    throw usageError('select something: --ids, or any of --status, --pit, --since, --until');
-  }
-  return selection;
+  const since = date('--since', args.since);
+  const until = date('--until', args.until);
+  return selectionOf({
+    ...(args.ids !== undefined && { ids: commaList(args.ids) }), ...(args.status !== undefined && { status: args.status }),
+    ...(args.pit && { pitId: args.pit }), ...(args.stale && { stale: true }), ...(since && { since }), ...(until && { until }), ...(args.limit && { limit: args.limit }),
+  });
 }
 
 function progressReporter(stderr: Terminal, log: Logger) {
@@ -73,25 +54,18 @@ function progressReporter(stderr: Terminal, log: Logger) {
 
 /** Select, confirm, then enqueue or grade; prints the selection (dry run) or a JSON summary on stdout. */
 export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promise<number> {
-  const selection = parseSelection(args);
-  const rows = await deps.repository.select(selection);
-  if (args.dryRun || !rows.length) {
-    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: rows.length, ids: rows.map((row) => row.id) })}\n`);
+  const done = await reprocessSelection(parseSelection(args), { mode: args.mode, dryRun: args.dryRun, concurrency: args.concurrency, confirmed: args.yes }, {
+    ...deps, onProgress: progressReporter(deps.stderr, deps.log),
+  });
+  if (done.kind === 'looked') {
+    deps.stdout.write(`${JSON.stringify({ mode: 'dry-run', selected: done.ids.length, ids: done.ids, ...(done.unloadable.length && { unloadable: done.unloadable }) })}\n`);
     return EXIT.OK;
   }
-  if (rows.length > CONFIRM_ABOVE && !args.yes) {
-    const question = `Reprocess ${rows.length} submissions (--mode ${args.mode})? [y/N] `;
-    if (!deps.confirm) throw usageError(`${rows.length} submissions selected (more than ${CONFIRM_ABOVE}): pass --yes to confirm, or --dry-run to look first`);
-    if (!(await deps.confirm(question))) {
-      deps.stderr.write('Nothing was changed.\n');
-      return EXIT.OK;
-    }
+  if (done.kind === 'declined') {
+    deps.stderr.write('Nothing was changed.\n');
+    return EXIT.OK;
   }
-  const onProgress = progressReporter(deps.stderr, deps.log);
-  const common = { log: deps.log, onProgress, ...(deps.signal && { signal: deps.signal }) };
-  const summary: ReprocessSummary = args.mode === 'enqueue'
-    ? await enqueueSubmissions(rows, { ...common, repository: deps.repository, queue: deps.queue! })
-    : await gradeInline(rows, { ...common, grade: deps.grade!, concurrency: args.concurrency ?? 1 });
+  const { summary } = done;
   deps.stdout.write(`${JSON.stringify(summary)}\n`);
   if (deps.signal?.aborted) return EXIT.SIGTERM;
   if (!summary.failed) return EXIT.OK;
@@ -102,11 +76,12 @@ export async function reprocess(args: ReprocessArgs, deps: ReprocessDeps): Promi
  * The command's wiring from the scope: the database (always), the queue (enqueue) and the grading deps
  * (inline). The queue is opened first, so a missing AWS_SQS_QUEUE_URL is reported before the database opens.
  */
-export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade'>> {
+export async function reprocessDeps(scope: Scope, needs: { queue: boolean; grade: boolean }): Promise<Pick<ReprocessDeps, 'repository' | 'queue' | 'grade' | 'pitsDir'>> {
   const queue = needs.queue ? await scope.queue() : undefined;
   const deps = needs.grade ? await scope.submissionDeps() : undefined;
   return {
     repository: await scope.submissions(),
+    pitsDir: scope.config.pitsDir,
     ...(queue && { queue }),
     ...(deps && { grade: (id: string) => runSubmission(id, deps, { force: true }) }),
   };
@@ -128,19 +103,22 @@ export const reprocessCommand: CommandModule<object, ReprocessArgs> = {
     .option('pit', { type: 'string', describe: 'PIT id' })
     .option('since', { type: 'string', describe: 'created at or after this date/time (ISO 8601)' })
     .option('until', { type: 'string', describe: 'created before this date/time (ISO 8601)' })
+    .option('stale', { type: 'boolean', describe: 'whose current result was graded by another version of the PIT (its content hash) than the one here now, or by an unknown one' })
     .option('limit', { type: 'number', describe: 'at most this many rows' })
     .option('mode', { choices: ['enqueue', 'inline'] as const, default: 'enqueue' as const, describe: 'enqueue: back to PENDING and onto SQS; inline: grade here' })
     .option('concurrency', { type: 'number', default: 1, describe: '--mode inline: submissions graded at once' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the count and ids; change nothing' })
     .option('yes', { type: 'boolean', default: false, describe: `confirm a selection above ${CONFIRM_ABOVE} rows without asking` })
     .check((a) => {
-      checkConcurrency(a.concurrency);
+      checkPositiveInteger('--concurrency', a.concurrency);
       checkPositiveInteger('--limit', a.limit);
       return true;
     }),
   handler: handler<ReprocessArgs>(async (args, ctx) => {
     parseSelection(args); // usage errors before anything is opened
-    return ctx.scope(ctx.config(), async (scope) => {
+    const config = ctx.config();
+    checkConcurrencyFits(args.concurrency, config);
+    return ctx.scope(config, async (scope) => {
       const opened = await reprocessDeps(scope, { queue: args.mode === 'enqueue' && !args.dryRun, grade: args.mode === 'inline' && !args.dryRun });
       const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
       return reprocess(args, {

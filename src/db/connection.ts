@@ -1,7 +1,7 @@
 import path from 'node:path';
 import postgres from 'postgres';
 import pRetry from 'p-retry';
-import { defaultConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { RunnerError, isTransient, toRunnerError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
@@ -25,8 +25,8 @@ export interface DatabaseOptions {
   databaseSecretId?: string;
   /** The embedded cluster lives in `<dataDir>/pg` when no URL is given. */
   dataDir: string;
-  /** Default: the config's defaults (RUNNER_DB_CONNECT_TIMEOUT_S, RUNNER_DB_STATEMENT_TIMEOUT_MS). */
-  db?: Config['db'];
+  /** RUNNER_DB_CONNECT_TIMEOUT_S, RUNNER_DB_STATEMENT_TIMEOUT_MS. */
+  db: Config['db'];
 }
 
 /** A pooled connection unused this long is closed (a NAT or proxy may drop it silently before). */
@@ -47,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     : await startEmbedded(path.join(options.dataDir, 'pg'), log);
   const url = options.databaseUrl ?? embedded!.url;
   const redacted = redactUrl(url);
-  const { connectTimeoutS, statementTimeoutMs } = options.db ?? defaultConfig().db;
+  const { connectTimeoutS, statementTimeoutMs } = options.db;
   const sql = postgres(url, {
     connect_timeout: connectTimeoutS,
     idle_timeout: IDLE_TIMEOUT_S,

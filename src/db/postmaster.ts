@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
+import { isDead, procAvailable, statOf } from '../proc.js';
 
 /**
  * What a previous run left in the cluster folder, read from `postmaster.pid`:
@@ -30,24 +31,16 @@ export async function findRunningServer(clusterDir: string, log: Logger): Promis
 }
 
 async function describeProcess(pid: number): Promise<{ isPostgres: boolean; parentAlive: boolean } | undefined> {
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    // fields after the parenthesised command name: state, ppid, ...
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (state === 'Z') return undefined;
-    const isPostgres = stat.includes('(postgres)');
-    // an orphan is re-parented to init or a subreaper; a server in use still has its node parent
-    const parentStat = await fs.readFile(`/proc/${Number(ppid)}/stat`, 'utf8').catch(() => '');
-    return { isPostgres, parentAlive: parentStat.includes('(node)') };
-  } catch {
-    return procUnavailable(pid);
-  }
+  const stat = statOf(pid);
+  if (!stat) return procUnavailable(pid);
+  if (isDead(stat.state)) return undefined;
+  // an orphan is re-parented to init or a subreaper; a server in use still has its node parent
+  return { isPostgres: stat.command === 'postgres', parentAlive: statOf(stat.parent)?.command === 'node' };
 }
 
 // Without /proc (macOS), a live pid is taken for a server in use: reusing is safer than killing.
 async function procUnavailable(pid: number): Promise<{ isPostgres: boolean; parentAlive: boolean } | undefined> {
-  const procMounted = await fs.access('/proc/self/stat').then(() => true, () => false);
-  if (procMounted || !(await alive(pid))) return undefined;
+  if (procAvailable() || !(await alive(pid))) return undefined;
   return { isPostgres: true, parentAlive: true };
 }
 

@@ -15,6 +15,7 @@ export class CappedLog {
   #ringBytes = 0;        // bytes held in the ring (≤ tailMax)
   #bytes = 0;
   #endsWithNewline = true;
+  #header = Buffer.alloc(0);
   readonly #output = new OutputText();
 
   constructor(maxBytes: number) {
@@ -55,15 +56,20 @@ export class CappedLog {
     this.#output.lineStarted();
   }
 
-  /** Head, then (when something was cut) a marker naming how much, then the tail. */
+  /** The runner's lines the log starts with, whatever came before (outside the cap and the byte count). */
+  header(lines: string[]): void {
+    this.#header = Buffer.from(lines.map((line) => `${line}\n`).join(''));
+  }
+
+  /** Header, head, then (when something was cut) a marker naming how much, then the tail. */
   toBuffer(): Buffer {
     this.#append(this.#output.end());
     const tail = this.#tail();
-    if (!this.truncated) return Buffer.concat([...this.#head, tail]);
+    if (!this.truncated) return Buffer.concat([this.#header, ...this.#head, tail]);
     const cut = this.#bytes - this.#headBytes - tail.length;
     const aligned = skipUtf8Continuation(tail);
     const marker = Buffer.from(`\n… [${cut + tail.length - aligned.length} bytes cut] …\n`);
-    return Buffer.concat([...this.#head, marker, aligned]);
+    return Buffer.concat([this.#header, ...this.#head, marker, aligned]);
   }
 
   #toRing(data: Buffer): void {

@@ -1,18 +1,15 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { installDir, testToolsDir, type Config } from '../config.js';
-import { faultOf, RunnerError, toRunnerError } from '../errors.js';
+import type { Config } from '../config.js';
+import { policyOf, RunnerError, toRunnerError, type FaultOutcome } from '../errors.js';
 import type { Logger } from '../log.js';
-import { CappedLog } from './capped-log.js';
-import { markHidden } from './feedback.js';
-import { harnessEnvironment } from './harness-env.js';
-import { clearReports, readReports } from './reports.js';
 import { exists } from '../paths.js';
-import type { Sandbox, SandboxOptions, SandboxResult } from '../sandbox/index.js';
-import { scoreRun, type RunFacts } from './score.js';
-import { applyTemplate } from './template.js';
+import type { Sandbox } from '../sandbox/index.js';
+import { CappedLog } from './capped-log.js';
 import { ignoredNote } from './integrity.js';
-import { plantSentinel } from './sentinel.js';
+import { runPass, timeLimitMs, type Pass, type PassPlan, type TakenSolution } from './pass.js';
+import { describeRun, provenanceHeader } from './provenance.js';
+import { combineRuns, gradeOfRun, hiddenRunNeeded, passPlans, type Grade } from './runs.js';
 import { takeSolution } from './solution.js';
 import type { GradeResult, IntegrityNote, Outcome, PitConfig, Timings } from './types.js';
 import { unpackSubmission } from './unpack.js';
@@ -30,106 +27,106 @@ export interface GradeDeps {
 
 export interface Graded { result: GradeResult; log: Buffer }
 
-/** The sandbox settings a config asks for. */
-/** The wall-clock limit of a PIT's commands on this runner: the PIT's own, capped by RUNNER_TIMEOUT_MS. */
-export const timeLimitMs = (pit: Pick<PitConfig, 'maxTimeoutMs'> | undefined, config: Config) => Math.min(pit?.maxTimeoutMs ?? config.timeoutMs, config.timeoutMs);
+export { timeLimitMs } from './pass.js';
 
-export function sandboxOptions(config: Config): SandboxOptions {
-  const { sandbox, workspaceMaxBytes, pitsDir, dataDir } = config;
-  // Tests must not read PIT templates' originals, the reference solutions of a checkout, or the data
-  // folder (local storage, embedded database); they may read the install's test tools.
-  return { ...sandbox, workspaceMaxBytes, hide: [pitsDir, path.join(installDir, 'examples'), dataDir], readable: [testToolsDir] };
-}
+/** How long grading a submission may run its commands: one time limit per sandboxed run. */
+export const gradingTimeMs = (pit: PitConfig | undefined, config: Config) => timeLimitMs(pit, config) * (pit && passPlans(pit).hidden ? 2 : 1);
 
 /**
- * unpack → prepare → execute → score for one submission. The student's faults (bad ZIP, missing
- * files, failing or hostile code) come back as a result; a stop (STOPPED) or a transient fault
- * (TRANSIENT) is thrown after the workspace is cleaned up, so the caller can release the work.
+ * unpack → (prepare → execute → score) once, or twice for a PIT with hidden tests, for one
+ * submission. The student's faults (bad ZIP, missing files, failing or hostile code) come back as a
+ * result; a stop (STOPPED) or a transient fault (TRANSIENT) is thrown after the workspaces are
+ * cleaned up, so the caller can release the work.
  */
 export async function gradeSubmission(source: SubmissionSource, pit: PitConfig, deps: GradeDeps): Promise<Graded> {
   const { config, log } = deps;
   const { pitId } = pit;
   const started = performance.now();
-  const output = new CappedLog(config.maxLogBytes);
+  const logs = [new CappedLog(config.maxLogBytes)];
+  const [output] = logs as [CappedLog];
   const timings: Timings = { unpackMs: 0, executeMs: 0, scoreMs: 0, totalMs: 0 };
   const integrity: IntegrityNote[] = [];
-  const since = (t: number) => Math.round(performance.now() - t);
-  const finish = (result: Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'>): Graded => {
-    timings.totalMs = since(started);
-    log.info({ step: 'grade', status: result.status, outcome: result.outcome, score: result.score, timings }, 'graded');
+  // measured while the submission is graded (the toolchain's versions once per process)
+  const provenance = describeRun(pit, { sandbox: deps.sandbox, timeoutMs: timeLimitMs(pit, config) });
+  const finish = async (grade: Grade): Promise<Graded> => {
+    const produced = await provenance;
+    output.header(provenanceHeader(produced));
+    timings.totalMs = Math.round(performance.now() - started);
+    log.info({ step: 'grade', status: grade.status, outcome: grade.outcome, score: grade.score, timings }, 'graded');
+    const { integrity: ofRuns = [], ...rest } = grade;
+    const all = [...integrity, ...ofRuns];
     return {
-      result: { pitId, ...result, ...(integrity.length ? { integrity } : {}), timings, logBytes: output.bytes, logTruncated: output.truncated },
-      log: output.toBuffer(),
+      result: { pitId, ...rest, ...(all.length ? { integrity: all } : {}), timings, logBytes: sum(logs.map((l) => l.bytes)), logTruncated: logs.some((l) => l.truncated), provenance: produced },
+      log: joinLogs(logs),
     };
   };
 
   await mkdir(config.workDir, { recursive: true, mode: 0o711 });
-  // named after this process, so a later run can tell the leftovers of a dead one (sandbox/leftovers.ts)
-  const workspace = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
-  const { sandbox } = deps;
+  // the solution as taken, runner-private: each run's workspace gets it afresh
+  const stash = await mkdtemp(path.join(config.workDir, `sub-${process.pid}-`));
   try {
-    let t = performance.now();
-    const { projectRoot, taken, ignored } = await unpack(source, workspace, path.join(workspace, 'submission'), pit, config);
-    timings.unpackMs = since(t);
+    const t = performance.now();
+    const dir = path.join(stash, 'solution');
+    const { taken, ignored } = await unpack(source, stash, dir, pit, config);
+    const plans = passPlans(pit);
+    const solution: TakenSolution = { dir, files: taken, take: plans.hidden ? 'copy' : 'move' };
+    timings.unpackMs = Math.round(performance.now() - t);
     if (ignored.length) integrity.push(ignoredNote(ignored));
 
-    t = performance.now();
-    const instructorFiles = await applyTemplate(pit, projectRoot);
-    const sentinel = await plantSentinel(pit, projectRoot, workspace, taken);
-    await clearReports(projectRoot, pit.reports);
-    await sandbox.prepare(workspace, { immutable: [...instructorFiles, ...(sentinel?.files ?? [])] });
-    timings.prepareMs = since(t);
-
-    t = performance.now();
-    const run = await execute(pit, projectRoot, sandbox, output, deps, sentinel?.env ?? {});
-    timings.executeMs = since(t);
-    log.info({ step: 'execute', ms: timings.executeMs, exitCode: run.exitCode, timedOut: run.timedOut }, 'execute done');
-
-    t = performance.now();
-    const reports = await readReports(projectRoot, pit.reports);
-    const scored = scoreRun(pit, reports.tests, run, { integrity: reports.integrity, ...(sentinel && { sentinel }) });
-    timings.scoreMs = since(t);
-    integrity.push(...scored.integrity);
-    const notes = scored.notes;
-    if (scored.message) output.note(`pit-runner: ${scored.message}`);
-    return finish({
-      status: 'DONE',
-      outcome: scored.outcome,
-      score: scored.score,
-      summary: scored.summary,
-      tests: markHidden(scored.tests, pit),
-      exitCode: run.exitCode,
-      timedOut: run.timedOut,
-      ...(notes.length ? { notes } : {}),
-      ...(scored.message ? { error: { code: scored.outcome, message: scored.message } } : {}),
-    });
+    const visible = await runPass(pit, plans.visible, solution, output, deps);
+    addTimings(timings, visible);
+    if (!plans.hidden) return await finish(gradeOfRun(visible));
+    const hidden = hiddenRunNeeded(visible.scored) ? await hiddenPass(pit, plans.hidden, { ...solution, take: 'move' }, logs, deps) : undefined;
+    if (hidden) addTimings(timings, hidden);
+    return await finish(combineRuns(pit, plans.hidden, visible, hidden));
   } catch (err) {
     const error = toRunnerError(err);
-    const fault = faultOf(error);
     // A stop, a transient fault or the runner's own misconfiguration is not the student's doing: no grade.
-    if (fault === 'stop' || fault === 'transient' || fault === 'runner') throw error;
+    const outcome = faultOutcome(error, log);
+    if (!outcome) throw error;
     output.note(`pit-runner: ${error.message}`);
-    if (fault === 'student') return finish(errorResult('INVALID_SUBMISSION', error));
-    log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
-    return finish(errorResult('INTERNAL_ERROR', error));
+    return await finish(errorResult(outcome, error));
   } finally {
-    // cleanup kills the sandbox's processes and deletes the workspace; if it fails, at least free the disk
-    await sandbox.cleanup(workspace).catch(async (err) => {
-      log.error({ err: String(err), workspace }, 'workspace cleanup failed');
-      await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
-    });
+    await rm(stash, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
 /**
- * The submission's solution files, and nothing else, into `dest`: a ZIP is unpacked beside it first,
- * a folder is read in place. Returns the project root and what was left out.
+ * The hidden run, with a log of its own. Whatever it throws besides a stop or a transient fault
+ * becomes an internal error in words that name nothing of it: its text stays in its log.
  */
-async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ projectRoot: string; taken: string[]; ignored: string[] }> {
+async function hiddenPass(pit: PitConfig, plan: PassPlan, solution: TakenSolution, logs: CappedLog[], deps: GradeDeps): Promise<Pass> {
+  const output = new CappedLog(deps.config.maxLogBytes);
+  logs.push(output);
+  try {
+    return await runPass(pit, plan, solution, output, deps);
+  } catch (err) {
+    const { fault, outcome } = policyOf(err);
+    if (!outcome || fault === 'exercise') throw err;
+    output.note(`pit-runner: ${toRunnerError(err).message}`);
+    throw new RunnerError('INTERNAL', 'the hidden tests could not be run; the log says why', { cause: err });
+  }
+}
+
+const addTimings = (timings: Timings, pass: Pass) => {
+  timings.prepareMs = (timings.prepareMs ?? 0) + pass.prepareMs;
+  timings.executeMs += pass.executeMs;
+  timings.scoreMs += pass.scoreMs;
+};
+
+const HIDDEN_RUN_BANNER = '\n=== pit-runner: the hidden run (instructors only) ===\n';
+const joinLogs = (logs: CappedLog[]) => Buffer.concat(logs.flatMap((l, index) => (index ? [Buffer.from(HIDDEN_RUN_BANNER), l.toBuffer()] : [l.toBuffer()])));
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * The submission's solution files, and nothing else, into `dest`: a ZIP is unpacked beside it first,
+ * a folder is read in place. Returns what was taken and what was left out.
+ */
+async function unpack(source: SubmissionSource, workspace: string, dest: string, pit: PitConfig, config: Config): Promise<{ taken: string[]; ignored: string[] }> {
   await mkdir(dest, { recursive: true });
   if ('dir' in source) {
     const { files, ignored } = await takeSolution(source.dir, dest, pit.solution, 'copy');
-    return { projectRoot: dest, taken: files, ignored };
+    return { taken: files, ignored };
   }
   const { size } = await stat(source.zipFile);
   if (size > config.zip.maxZipBytes) throw new RunnerError('INVALID_SUBMISSION', `the ZIP is ${size} bytes; the limit is ${config.zip.maxZipBytes}`);
@@ -141,48 +138,22 @@ async function unpack(source: SubmissionSource, workspace: string, dest: string,
   const top = unpacked.projectRoot !== upload && pit.requiredFiles.length && (await allExist(upload, pit.requiredFiles));
   const { files, ignored } = await takeSolution(top ? upload : unpacked.projectRoot, dest, pit.solution, 'move');
   await rm(upload, { recursive: true, force: true });
-  return { projectRoot: dest, taken: files, ignored };
+  return { taken: files, ignored };
 }
 
 const allExist = async (root: string, files: string[]) =>
   (await Promise.all(files.map((file) => exists(path.join(root, file))))).every(Boolean);
 
-/** setupCommands, then testCommand, sharing one wall-clock budget and one capped log. */
-async function execute(pit: PitConfig, cwd: string, sandbox: Sandbox, output: CappedLog, deps: GradeDeps, env: Record<string, string>): Promise<RunFacts> {
-  const deadline = Date.now() + timeLimitMs(pit, deps.config);
-  let last: SandboxResult | undefined;
-  let setupFailed = false;
-  for (const [index, command] of [...pit.setupCommands, pit.testCommand].entries()) {
-    const isSetup = index < pit.setupCommands.length;
-    output.note(`$ ${command}`);
-    last = await sandbox.run({
-      command,
-      shell: pit.shell,
-      cwd,
-      env: { ...harnessEnvironment(pit), ...env },
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      limits: pit.limits,
-      network: pit.network,
-      output,
-      maxOutputBytes: deps.config.maxOutputBytes,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    });
-    const stopped = last.exitCode !== 0 || last.timedOut || last.memoryLimited || last.outputLimited || last.diskLimited;
-    if (isSetup && stopped) { setupFailed = true; break; }
-  }
-  const run = last!;
-  return {
-    setupFailed,
-    exitCode: run.exitCode,
-    timedOut: run.timedOut,
-    memoryLimited: run.memoryLimited,
-    outputLimited: run.outputLimited || run.diskLimited,
-    log: output.toBuffer().toString('utf8'),
-  };
+/** The outcome a fault gives the submission it ends (undefined: not the submission's to end), said loudly where it is not the student's. */
+export function faultOutcome(error: RunnerError, log: Logger): FaultOutcome | undefined {
+  const { fault, outcome } = policyOf(error);
+  if (fault === 'exercise') log.error({ alert: outcome, code: error.code, err: error.message }, 'the PIT is at fault, not the submission: deploy or fix it, then reprocess');
+  if (fault === 'internal') log.error({ err: { message: error.message, stack: (error.cause as Error | undefined)?.stack } }, 'internal error while grading');
+  return outcome;
 }
 
 /** The result of a submission that could not be graded: status ERROR, score 0, the reason in `error`. */
-export function errorResult(outcome: Outcome, error: RunnerError): Omit<GradeResult, 'timings' | 'logBytes' | 'logTruncated' | 'pitId'> {
+export function errorResult(outcome: Outcome, error: RunnerError): Grade {
   return {
     status: 'ERROR',
     outcome,

@@ -88,7 +88,8 @@ function statusOf(testcase: XmlNode): [TestStatus, XmlNode?] {
 
 const textOf = (node: XmlNode) => (typeof node['#text'] === 'string' ? node['#text'] : '');
 
-function capped(text: string): string | undefined {
+/** A report's message, trimmed and cut to what a result keeps. */
+export function capped(text: string): string | undefined {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
   return trimmed.length > MAX_MESSAGE_CHARS ? `${trimmed.slice(0, MAX_MESSAGE_CHARS)}… [cut]` : trimmed;

@@ -18,6 +18,8 @@ export interface Scored { outcome: Outcome; score: number; summary: Summary; tes
 export interface Trust {
   integrity: IntegrityNote[];
   sentinel?: { id: string; nonce: string };
+  /** The tests came from the harness's verdict channel; `complete`: it sent its completion record. */
+  verdict?: { complete: boolean };
 }
 
 const MAX_LISTED = 10;
@@ -39,10 +41,7 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
     ? expectedSet(pit.expectedTests, reported, notes)
     : { tests: reported, ran: reported.filter((t) => !isLoadFailure(t)).length };
   const summary = summarize(tests);
-  const weight = (t: TestResult) => pit.weights?.[testId(t)] ?? 1;
-  const possible = sum(tests.map(weight));
-  const earned = sum(tests.filter((t) => t.status === 'passed').map(weight));
-  const score = possible > 0 ? Math.round((earned / possible) * 10_000) / 100 : 0;
+  const score = weightedScore(tests, pit.weights);
   const result = (outcome: Outcome, extra: Partial<Scored> = {}): Scored => ({ outcome, score, summary, tests, notes, integrity, ...extra });
   const distrusted = (outcome: Outcome, note: IntegrityNote) => {
     if (!integrity.includes(note)) integrity.push(note);
@@ -53,6 +52,8 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   // Never scored from a subset of the reports, nor from reports the harness did not write.
   const unreadable = integrity.find((n) => n.code === 'REPORTS_OVER_BUDGET' || n.code === 'REPORT_REJECTED');
   if (unreadable) return distrusted(limit ?? 'UNSCORABLE', unreadable);
+  const unsigned = integrity.find((n) => n.code === 'VERDICT_FORGED');
+  if (unsigned) return distrusted('TAMPERED', unsigned);
   const refused = sentinel && run.exitCode === HARNESS_REFUSED_EXIT
     ? { code: 'HARNESS_REFUSED' as const, message: `the test harness stopped the run (exit code ${HARNESS_REFUSED_EXIT}): the solution's code changed the test framework` }
     : undefined;
@@ -61,6 +62,10 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   if (limit) return result(limit);
   if (ran === 0 && (run.setupFailed || run.exitCode !== 0)) return result('COMPILE_ERROR', { score: 0, message: compileMessage(run) });
   if (ran === 0) return result('NO_TESTS', { score: 0 });
+  if (summary.passed === summary.total && trust.verdict && !trust.verdict.complete) {
+    integrity.push({ code: 'HARNESS_UNFINISHED', message: 'every test recorded passed, but the test harness never sent its completion record: not a finished run' });
+    return result('FAILED');
+  }
   if (summary.passed === summary.total) {
     // Without a sentinel a finished harness whose tests all passed ends with 0 (with one, never: see sentinelProblem).
     if (!sentinel && run.exitCode !== 0) {
@@ -94,12 +99,20 @@ function expectedSet(expected: string[], reported: TestResult[], notes: string[]
   return { tests, ran: expected.filter((id) => byId.has(id)).length };
 }
 
-function didNotRun(id: string): TestResult {
+/** 0–100, two decimals: the weight of the tests that passed over the weight of them all (a test weighs 1 unless `weights` says). */
+export function weightedScore(tests: TestResult[], weights: Record<string, number> | undefined): number {
+  const weight = (t: TestResult) => weights?.[testId(t)] ?? 1;
+  const possible = sum(tests.map(weight));
+  const earned = sum(tests.filter((t) => t.status === 'passed').map(weight));
+  return possible > 0 ? Math.round((earned / possible) * 10_000) / 100 : 0;
+}
+
+export function didNotRun(id: string): TestResult {
   const hash = id.indexOf('#');
   return { classname: hash < 0 ? '' : id.slice(0, hash), name: hash < 0 ? id : id.slice(hash + 1), status: 'failed', timeMs: 0, message: 'did not run' };
 }
 
-function summarize(tests: TestResult[]): Summary {
+export function summarize(tests: TestResult[]): Summary {
   const count = (status: TestResult['status']) => tests.filter((t) => t.status === status).length;
   return { total: tests.length, passed: count('passed'), failed: count('failed'), errors: count('error'), skipped: count('skipped') };
 }

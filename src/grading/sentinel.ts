@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { glob } from 'tinyglobby';
 import { nodePreload, pytestSentinelModule } from './harness.js';
-import { sandboxDirs } from '../sandbox/env.js';
+import { sandboxDirs } from '../sandbox/index.js';
 import type { PitConfig } from './types.js';
 
 /**
@@ -17,12 +17,17 @@ export interface Sentinel {
   nonce: string;
   files: string[];                       // absolute paths written (instructor files: immutable)
   env: Record<string, string>;           // added to the run's environment
+  /** Set when the build tool's harness reports on the verdict channel (verdict.ts): report files are then not read. */
+  harnessKey?: Buffer;
 }
 
 const JAVA_TEST_FOLDER = 'src/test/java';
 
-/** Writes the run's sentinel (and the runtime harness that goes with it); undefined when the PIT's tests leave no place for one. */
-export async function plantSentinel(pit: PitConfig, projectRoot: string, workspace: string, solution: string[]): Promise<Sentinel | undefined> {
+/**
+ * Writes the run's sentinel (and the runtime harness that goes with it); undefined when the PIT's tests
+ * leave no place for one. It goes beside a test file of this run: never one of `leaveOut` (hidden files).
+ */
+export async function plantSentinel(pit: PitConfig, projectRoot: string, workspace: string, solution: string[], leaveOut: string[] = []): Promise<Sentinel | undefined> {
   if (!pit.sentinel || !pit.template) return undefined;
   const tag = randomBytes(6).toString('hex');
   const nonce = randomBytes(12).toString('hex');
@@ -30,19 +35,19 @@ export async function plantSentinel(pit: PitConfig, projectRoot: string, workspa
   switch (pit.buildTool) {
     case 'maven':
     case 'javac':
-    case 'junit': return javaSentinel(pit.template, projectRoot, tag, nonce, message);
+    case 'junit': return javaSentinel(pit.template, projectRoot, tag, nonce, message, leaveOut);
     case 'pytest': {
       // as Python names them: the sandbox runs in the real paths
       const [project, dirs] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace))];
-      return pytestSentinel(pit.template, projectRoot, tag, nonce, message, solution.map((file) => path.join(project, file)), [dirs.home, dirs.tmp]);
+      return pytestSentinel(pit.template, projectRoot, tag, nonce, message, solution.map((file) => path.join(project, file)), [dirs.home, dirs.tmp], leaveOut);
     }
     case 'node': return nodeSentinel(pit, workspace, tag, nonce, message);
     default: return undefined;
   }
 }
 
-async function javaSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string): Promise<Sentinel | undefined> {
-  const [first] = (await glob([`${JAVA_TEST_FOLDER}/**/*.java`], { cwd: template })).sort();
+async function javaSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string, leaveOut: string[]): Promise<Sentinel | undefined> {
+  const [first] = (await glob([`${JAVA_TEST_FOLDER}/**/*.java`], { cwd: template })).filter((file) => !leaveOut.includes(file)).sort();
   if (!first) return undefined;
   const source = await readFile(path.join(template, first), 'utf8');
   const annotation = source.includes('org.junit.jupiter') ? 'org.junit.jupiter.api.Test' : /\borg\.junit\.Test\b|import\s+org\.junit\.\*/.test(source) ? 'org.junit.Test' : undefined;
@@ -62,8 +67,8 @@ async function javaSentinel(template: string, projectRoot: string, tag: string, 
   return { id: `${pkg ? `${pkg}.` : ''}${className}#${method}`, nonce, files: [file], env: {} };
 }
 
-async function pytestSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string, solution: string[], writable: string[]): Promise<Sentinel | undefined> {
-  const [first] = (await glob(['**/test_*.py', '**/*_test.py'], { cwd: template })).sort();
+async function pytestSentinel(template: string, projectRoot: string, tag: string, nonce: string, message: string, solution: string[], writable: string[], leaveOut: string[]): Promise<Sentinel | undefined> {
+  const [first] = (await glob(['**/test_*.py', '**/*_test.py'], { cwd: template })).filter((file) => !leaveOut.includes(file)).sort();
   if (!first) return undefined;
   // pytest collects a folder's files by name: "test_0…" is imported before the instructor's tests, so
   // its harness is in place before any test module imports the solution.

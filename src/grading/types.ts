@@ -1,4 +1,5 @@
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { RunnerBuild } from '../build-info.js';
+import type { SandboxLimits, SandboxMode } from '../sandbox/index.js';
 
 /** Shared shapes of the grading pipeline. Modules below `grading/` and the adapters above agree on these. */
 
@@ -16,7 +17,8 @@ export type Outcome =
   | 'TAMPERED'            // the reports or the run's end were not the harness's (score 0, reason in error)
   | 'UNSCORABLE'          // the reports exceed the runner's budget or could not all be read (score 0)
   | 'INVALID_SUBMISSION'  // bad ZIP, missing required files (status ERROR)
-  | 'PIT_UNAVAILABLE'     // the PIT named is unknown or invalid here: configuration, not the student (status ERROR)
+  | 'PIT_UNAVAILABLE'     // the PIT named is unknown here: deployment, not the student (status ERROR)
+  | 'PIT_MISCONFIGURED'   // the PIT's configuration is at fault (invalid, or a run's evidence says so): not the student (status ERROR)
   | 'INTERNAL_ERROR';     // runner fault (status ERROR)
 
 /** Why a result may be incomplete or was not trusted; the codes are stable, the message is for people. */
@@ -27,7 +29,8 @@ export type IntegrityCode =
   | 'HARNESS_UNFINISHED'   // the test command did not end the way a finished harness does
   | 'HARNESS_REFUSED'      // the runtime harness stopped the run: the solution changed the test framework
   | 'SENTINEL_PASSED'      // the run's always-failing test was reported as not failing
-  | 'SENTINEL_MISSING';    // tests were reported but the run's sentinel test was not
+  | 'SENTINEL_MISSING'     // tests were reported but the run's sentinel test was not
+  | 'VERDICT_FORGED';      // the harness's verdict channel carried a record without the run's key
 
 export interface IntegrityNote { code: IntegrityCode; message: string; files?: string[] }
 
@@ -70,8 +73,46 @@ export interface GradeResult {
   notes?: string[];              // e.g. "ignored 3 unexpected tests from reports"
   integrity?: IntegrityNote[];   // what the runner set aside or distrusted, for instructors to filter on
   error?: { code: string; message: string };
+  /** Present when the PIT has hidden tests: each sandboxed run as it ended (instructor-only). */
+  runs?: Runs;
+  /** What produced this result; absent on results from before it was recorded ("provenance unknown"). */
+  provenance?: Provenance;
 }
 
+/**
+ * What produced a result, so a grade can be traced and regraded: the PIT's content, the runner's build,
+ * the toolchain the tests ran with, the sandbox and its limits. A field that could not be measured is null.
+ */
+export interface Provenance {
+  /** sha256 of the PIT's config file and every file of its template (null: the PIT could not be loaded). */
+  pitHash: string | null;
+  runner: RunnerBuild;
+  buildTool: string | null;
+  /** Versions of the tools the PIT's build tool uses, measured on this runner, e.g. { java: '17.0.13' }. */
+  toolchain: Record<string, string | null>;
+  sandbox: { mode: SandboxMode; limits: SandboxLimits; timeoutMs: number; network: boolean } | null;
+}
+
+/** What a student sees of the hidden run: how many hidden tests there are and how many passed, or nothing. */
+export type HiddenFeedback = 'counts' | 'none';
+
+/** The two runs of a submission to a PIT with hidden tests; `hidden` is absent when it was not run. */
+export interface Runs { visible: RunRecord; hidden?: RunRecord; hiddenFeedback: HiddenFeedback }
+
+/** One sandboxed run as it ended: its own outcome, score and words (the hidden run's are never a student's). */
+export interface RunRecord {
+  outcome: Outcome;
+  score: number;
+  summary: Summary;
+  exitCode: number | null;
+  timedOut: boolean;
+  executeMs: number;
+  notes?: string[];
+  integrity?: IntegrityNote[];
+  error?: { code: string; message: string };
+  /** Tests this run reported but does not score: in the visible run those `hiddenTests` names, in the hidden run the visible ones. */
+  dropped?: string[];
+}
 
 /** What a student may see of a result (built by `studentFeedback`): what the platform shows. */
 export interface StudentFeedback {
@@ -107,7 +148,9 @@ export interface PitConfig {
   reports: string[];                  // globs relative to the project root
   expectedTests?: string[];           // "classname#name" ids
   weights?: Record<string, number>;   // by test id; default 1
-  hiddenTests?: string[];             // test id patterns (`*` wildcard) hidden from students
+  hiddenTests?: string[];             // test id patterns (`*` wildcard) of the hidden tests
+  hiddenFiles?: string[];             // template files (relative, resolved from the PIT's globs) that hold them: in the hidden run only
+  hiddenFeedback: HiddenFeedback;     // what students see of the hidden run (default counts)
   testTimeoutMs?: number;             // per-test time limit, enforced by each build tool's harness
   network: boolean;
   limits: SandboxLimits;

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { testToolsDir } from '../config.js';
 import { RunnerError } from '../errors.js';
 import { exists } from '../paths.js';
-import { parseCommandLine } from '../sandbox/command-line.js';
+import { parseCommandLine } from '../sandbox/index.js';
 import { parseCoordinates, pomDependencies, resolveJars, type Dependency } from './maven-deps.js';
 
 /**

@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { glob } from 'tinyglobby';
 import * as z from 'zod';
 import { RunnerError } from '../errors.js';
 import { pitIdProblem } from '../ids.js';
 import { displayPath, isInside } from '../paths.js';
 import type { PitConfig } from '../grading/types.js';
-import type { SandboxLimits } from '../sandbox/types.js';
+import type { SandboxLimits } from '../sandbox/index.js';
 import { junitTestCommand } from './junit.js';
 import { COORDINATES } from './maven-deps.js';
 
@@ -72,12 +73,17 @@ export const pitFileSchema = z.strictObject({
   weights: z.record(z.string(), z.number().nonnegative({ error: 'expected a number ≥ 0' })).optional(),
   limits: limitsSchema.default({}),
   expectedDurationMs: positiveInt.optional(),
-  hiddenTests: z.array(text).optional(),
+  hiddenTests: z.array(text).min(1, { error: 'expected at least one pattern' }).optional(),
+  hiddenFiles: z.array(text.refine((glob) => !path.isAbsolute(glob) && !glob.split(/[\\/]/).includes('..'), { error: 'must be a relative glob without ..' })).min(1, { error: 'expected at least one glob' }).optional(),
+  hiddenFeedback: z.enum(['counts', 'none'], { error: 'expected "counts" or "none"' }).default('counts'),
   testTimeoutMs: positiveInt.optional(),
   testDependencies: z.array(text.regex(COORDINATES, { error: 'expected groupId:artifactId:version' })).optional(),
 }).superRefine((pit, ctx) => {
   if (pit.testDependencies && pit.buildTool !== 'junit') ctx.addIssue({ code: 'custom', path: ['testDependencies'], message: 'only the junit build tool reads it (Maven reads the pom)' });
   if (pit.buildTool === 'junit' && pit.shell) ctx.addIssue({ code: 'custom', path: ['shell'], message: 'the junit build tool runs without a shell' });
+  // Hidden tests are safe only in a run of their own: their files must be known to be left out of the visible run.
+  if (pit.hiddenTests && !pit.hiddenFiles) ctx.addIssue({ code: 'custom', path: ['hiddenTests'], message: 'add "hiddenFiles": the template files that hold these tests (globs), so they run apart from the visible tests' });
+  if (pit.hiddenFiles && !pit.hiddenTests) ctx.addIssue({ code: 'custom', path: ['hiddenFiles'], message: 'add "hiddenTests": the ids of the tests these files hold (patterns, `*` wildcard), e.g. "bank.SecretTest#*"' });
   if (!pit.weights || !pit.expectedTests) return;
   const expected = new Set(pit.expectedTests);
   for (const id of Object.keys(pit.weights)) {
@@ -125,6 +131,8 @@ export async function loadPit(pitsDir: string, pitId: string): Promise<PitConfig
     ...(file.expectedTests && { expectedTests: file.expectedTests }),
     ...(file.weights && { weights: file.weights }),
     ...(file.hiddenTests && { hiddenTests: file.hiddenTests }),
+    ...(file.hiddenFiles && { hiddenFiles: await hiddenFilesOf(file.hiddenFiles, template, configFile) }),
+    hiddenFeedback: file.hiddenFeedback,
     ...(file.testTimeoutMs && { testTimeoutMs: file.testTimeoutMs }),
     network: file.network,
     limits: { ...defaultLimits(file.maxTimeoutMs), ...file.limits },
@@ -159,6 +167,18 @@ async function testCommandOf(file: z.output<typeof pitFileSchema>, template: str
     if (!(err instanceof RunnerError) || err.code !== 'INVALID_PIT') throw err;
     throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: ${err.message}`);
   }
+}
+
+/** The template files the `hiddenFiles` globs name; each glob must name at least one. */
+async function hiddenFilesOf(globs: string[], template: string | undefined, configFile: string): Promise<string[]> {
+  if (!template) throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: hiddenFiles: the PIT has no template folder to hold them`);
+  const files = new Set<string>();
+  for (const pattern of globs) {
+    const found = await glob(pattern, { cwd: template, dot: true, onlyFiles: true, followSymbolicLinks: false, expandDirectories: false });
+    if (!found.length) throw new RunnerError('INVALID_PIT', `${displayPath(configFile)}: hiddenFiles: ${pattern} matches no file of the template ${displayPath(template)}`);
+    for (const file of found) files.add(file);
+  }
+  return [...files].sort();
 }
 
 async function resolveTemplate(root: string, pitId: string, configured: string | undefined, configFile: string): Promise<string | undefined> {

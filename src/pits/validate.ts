@@ -6,9 +6,10 @@ import { glob } from 'tinyglobby';
 import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
-import { readCommandLine, type ShellOnly } from '../sandbox/command-line.js';
+import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
 import { assertPitId, loadPit } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
+import { idMatcher } from '../grading/runs.js';
 import type { PitConfig } from '../grading/types.js';
 
 export interface PitReport { pitId: string; problems: string[]; warnings: string[] }
@@ -61,8 +62,35 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
     const archive = await archiveProblem();
     if (archive) report.warnings.push(archive);
   }
+  report.problems.push(...(await hiddenProblems(pit)));
   report.warnings.push(...(await trustWarnings(pit)));
   return report;
+}
+
+/**
+ * A `hiddenTests` pattern that names the class of a test file the visible run has would give that
+ * run a hidden test (and its words to the student). Java and Python classes are known by their
+ * files; node's by their describe blocks only, which `pit verify` checks by running them.
+ */
+export async function hiddenProblems(pit: PitConfig): Promise<string[]> {
+  if (!pit.template || !pit.hiddenTests || !pit.hiddenFiles) return [];
+  const hidden = new Set(pit.hiddenFiles);
+  const problems: string[] = [];
+  for (const file of (await glob(['**/*.java', '**/*.py'], { cwd: pit.template })).filter((f) => !hidden.has(f)).sort()) {
+    const classname = await classnameOf(pit.template, file);
+    const named = pit.hiddenTests.filter((pattern) => pattern.includes('#') && namesClass(pattern.slice(0, pattern.indexOf('#')), classname));
+    for (const pattern of named) problems.push(`hiddenTests: ${pattern} names tests of ${file}, which the visible run has: add the file to hiddenFiles or narrow the pattern`);
+  }
+  return problems;
+}
+
+const namesClass = (pattern: string, classname: string) => idMatcher([pattern])(classname) || pattern.startsWith(`${classname}.`);
+
+/** The class a Java file declares (its package and name) or a Python test module's dotted path, as reports name them. */
+async function classnameOf(template: string, file: string): Promise<string> {
+  if (file.endsWith('.py')) return file.slice(0, -3).split('/').join('.');
+  const pkg = /^\s*package\s+([\w.]+)\s*;/m.exec(await readFile(path.join(template, file), 'utf8'))?.[1];
+  return `${pkg ? `${pkg}.` : ''}${path.basename(file, '.java')}`;
 }
 
 /** Settings that weaken the defences against a hostile submission (see RUNBOOK, Security). */

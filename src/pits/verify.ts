@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { usageError } from '../errors.js';
 import type { GradeDeps, Graded, SubmissionSource } from '../grading/pipeline.js';
+import { pitHash } from '../grading/pit-hash.js';
 import { testId } from '../grading/reports.js';
 import type { GradeResult, PitConfig } from '../grading/types.js';
 import type { Logger } from '../log.js';
@@ -23,6 +24,8 @@ export interface Verification {
   durationMs: number;
   /** True when expectedTests and expectedDurationMs were written to the config. */
   recorded: boolean;
+  /** The PIT's content hash as it stands after verify: what results graded by this version will name. */
+  pitHash: string;
   result: GradeResult;
   log: Buffer;
 }
@@ -44,7 +47,7 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   const { result, log } = await deps.grade(source, withoutExpectations, { config: deps.config, log: deps.log, sandbox: deps.sandbox, ...(deps.signal && { signal: deps.signal }) });
   const testIds = [...new Set(result.tests.map(testId))].sort();
   const durationMs = Math.max(1, result.timings.executeMs);
-  const problems = gradeProblems(result);
+  const problems = [...gradeProblems(result), ...hiddenRunProblems(result)];
   if (options.check && !pit.expectedTests) problems.push('no expectedTests recorded yet: run `pit verify` without --check');
   if (options.check && pit.expectedTests) {
     const ran = new Set(testIds);
@@ -54,8 +57,10 @@ export async function verifyPit(options: { pitId: string; solution: string; chec
   }
   const ok = problems.length === 0;
   if (ok && !options.check) await recordExpectations(pit.configFile, raw, testIds, durationMs);
-  deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score }, 'PIT verified');
-  return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, result, log };
+  // recording rewrites the config, so the hash results will name is taken after it
+  const hash = await pitHash(pit);
+  deps.log.info({ pitId, ok, tests: testIds.length, durationMs, score: result.score, pitHash: hash }, 'PIT verified');
+  return { pitId, configFile: pit.configFile, ok, problems, testIds, durationMs, recorded: ok && !options.check, pitHash: hash, result, log };
 }
 
 function gradeProblems(result: GradeResult): string[] {
@@ -66,6 +71,16 @@ function gradeProblems(result: GradeResult): string[] {
   return [
     `the solution scores ${result.score}, not 100 (${result.outcome})`,
     ...failing.map((t) => `${t.status}: ${testId(t)}${t.message ? ` — ${t.message.split('\n')[0]}` : ''}`),
+  ];
+}
+
+/** Tests on the wrong side of the line between the runs: a hidden one in a visible file, or one no pattern names in a hidden file. */
+function hiddenRunProblems({ runs, tests }: GradeResult): string[] {
+  if (!runs) return [];
+  const visible = new Set(tests.filter((t) => !t.hidden).map(testId));
+  return [
+    ...(runs.visible.dropped ?? []).map((id) => `hiddenTests names ${id}, which ran in the visible run: add its file to hiddenFiles or narrow the pattern`),
+    ...(runs.hidden?.dropped ?? []).filter((id) => !visible.has(id)).map((id) => `test ${id} ran only in the hidden run, but no hiddenTests pattern names it: add one`),
   ];
 }
 

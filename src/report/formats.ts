@@ -19,12 +19,12 @@ export function formatResult(result: GradeResult, format: Format, weights: Recor
   }
 }
 
-const passed = (test: TestResult) => test.status === 'passed';
+const passed = (test: Pick<TestResult, 'status'>) => test.status === 'passed';
 
 /** Gradescope's results.json: the score in percent, each test worth its weight, hidden tests hidden from students. */
 export function gradescope(result: GradeResult, weights: Record<string, number>) {
   const student = studentFeedback(result);
-  const lines = [`${result.outcome}: ${result.summary.passed}/${result.summary.total} tests passed`];
+  const lines = [`${student.outcome}: ${student.summary.passed}/${student.summary.total} tests passed`];
   if (student.hidden) lines.push(`${student.hidden.failed} of ${student.hidden.total} hidden tests did not pass`);
   if (student.error) lines.push(student.error.message);
   return {
@@ -49,24 +49,30 @@ export function gradescope(result: GradeResult, weights: Record<string, number>)
 }
 
 /**
- * exercism's test runner interface, version 3. It has no hidden tests, so a hidden test is listed by
- * number only, without its name or message.
+ * exercism's test runner interface, version 3, from the student's view alone. It has no hidden tests,
+ * so hidden tests are listed by number only, as many failing as did not pass, without name or message.
  */
 export function exercism(result: GradeResult) {
-  const noTestsRan = result.status === 'ERROR' || result.summary.total === 0 || result.outcome === 'COMPILE_ERROR';
-  const status = noTestsRan ? 'error' : result.outcome === 'PASSED' ? 'pass' : 'fail';
-  let hiddenNumber = 0;
+  const student = studentFeedback(result);
+  const noTestsRan = student.status === 'ERROR' || student.summary.total === 0 || student.outcome === 'COMPILE_ERROR';
+  const status = noTestsRan ? 'error' : student.outcome === 'PASSED' ? 'pass' : 'fail';
+  const hidden = student.hidden ?? { total: 0, failed: 0 };
   return {
     version: 3,
     status,
-    ...(status === 'error' && { message: studentFeedback(result).error?.message ?? `${result.outcome}: no test ran` }),
+    ...(status === 'error' && { message: student.error?.message ?? `${student.outcome}: no test ran` }),
     ...(status !== 'error' && {
-      tests: result.tests.map((test) => {
-        const name = test.hidden ? `hidden test ${++hiddenNumber}` : test.name;
-        const testStatus = passed(test) ? 'pass' : test.status === 'error' ? 'error' : 'fail';
-        const message = testStatus === 'pass' ? undefined : test.hidden ? 'a hidden test did not pass' : test.message ?? test.status;
-        return { name, status: testStatus, ...(message !== undefined && { message }), test_code: test.hidden ? '' : testId(test) };
-      }),
+      tests: [
+        ...student.tests.map((test) => {
+          const testStatus = passed(test) ? 'pass' : test.status === 'error' ? 'error' : 'fail';
+          return { name: test.name, status: testStatus, ...(testStatus !== 'pass' && { message: test.message ?? test.status }), test_code: testId(test) };
+        }),
+        ...Array.from({ length: hidden.total }, (_, index) => ({
+          name: `hidden test ${index + 1}`,
+          ...(index < hidden.failed ? { status: 'fail', message: 'a hidden test did not pass' } : { status: 'pass' }),
+          test_code: '',
+        })),
+      ],
     }),
   };
 }

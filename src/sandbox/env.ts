@@ -36,7 +36,7 @@ export function submissionMemoryBytes(limits: SandboxLimits): number {
  */
 export function sandboxEnvironment(workspace: string, limits: SandboxLimits, pitEnv: Record<string, string>): Record<string, string> {
   const { home, tmp } = sandboxDirs(workspace);
-  const javaHome = process.env.JAVA_HOME && existsSync(process.env.JAVA_HOME) ? process.env.JAVA_HOME : undefined;
+  const javaHome = runnerJavaHome();
   const base: Record<string, string> = {
     PATH: safePath(javaHome),
     LANG: 'C.UTF-8',
@@ -58,6 +58,14 @@ export function sandboxEnvironment(workspace: string, limits: SandboxLimits, pit
   env.JAVA_TOOL_OPTIONS = join(javaOptions.join(' '), pitEnv.JAVA_TOOL_OPTIONS);
   env.NODE_OPTIONS = join(`--max-old-space-size=${limits.memoryMb}`, pitEnv.NODE_OPTIONS);
   return env;
+}
+
+const runnerJavaHome = () => (process.env.JAVA_HOME && existsSync(process.env.JAVA_HOME) ? process.env.JAVA_HOME : undefined);
+
+/** The PATH (and JAVA_HOME) tests run with: what the runner asks for a tool's version. */
+export function toolPath(): { PATH: string; JAVA_HOME?: string } {
+  const javaHome = runnerJavaHome();
+  return { PATH: safePath(javaHome), ...(javaHome && { JAVA_HOME: javaHome }) };
 }
 
 // The PIT's options come last so that an instructor's explicit setting wins.

@@ -1,12 +1,12 @@
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { diskUsage, removeTree, unboundWorkspace } from './disk.js';
+import { exeOf, mountPoints, realUidIn, startedMs, statOf, statusOf } from '../proc.js';
+import { removeFilesOf, removeTree } from './removal.js';
+import { diskUsage, unboundWorkspace } from './space.js';
 import { SHARED_TMP } from './env.js';
-import { removeFilesOf } from './shared-tmp.js';
-import { SANDBOX_POOL_SIZE } from './types.js';
 import { killQuietly, processesOf, processesOfAny } from './processes.js';
 
 export interface LeftoverOptions {
@@ -14,7 +14,7 @@ export interface LeftoverOptions {
   workDir: string;
   /** The first sandbox uid (RUNNER_SANDBOX_UID); the range is `poolSize` uids from it. */
   uid: number;
-  poolSize?: number;
+  poolSize: number;
   /** Nothing modified at or after this is touched. Default: when this process started. */
   startedAt?: Date;
   log: Logger;
@@ -33,7 +33,7 @@ const ENTRY = /^(?:sub|dl)-(?:(\d+)-)?/;
  * younger process). Says what it did in one log line.
  */
 export async function removeLeftovers(options: LeftoverOptions): Promise<LeftoverReport> {
-  const { workDir, uid, poolSize = SANDBOX_POOL_SIZE, log } = options;
+  const { workDir, uid, poolSize, log } = options;
   const startedAt = (options.startedAt ?? new Date(performance.timeOrigin)).getTime();
   const isSandboxUid = (owner: number) => owner >= uid && owner < uid + poolSize;
   const killed = process.getuid?.() === 0 ? await killOrphans(isSandboxUid) : 0;
@@ -103,46 +103,5 @@ function mayOwn(pid: number, modifiedMs: number): boolean {
   return started !== undefined && started <= modifiedMs;
 }
 
-function statFields(pid: number): string[] {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' '); // [0] = field 3 (state)
-  } catch {
-    return [];
-  }
-}
-
-const parentOf = (pid: number) => Number(statFields(pid)[1] ?? 0);
-
-const uidOf = (pid: number) => {
-  try {
-    const real = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return real === undefined ? undefined : Number(real);
-  } catch {
-    return undefined;
-  }
-};
-
-const exeOf = (pid: number) => {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return undefined;
-  }
-};
-
-const CLOCK_TICKS = 100; // USER_HZ: 100 on every Linux architecture the image targets
-let bootMs: number | undefined;
-
-function startedMs(pid: number): number | undefined {
-  const fields = statFields(pid);
-  if (!fields.length || fields[0] === 'Z') return undefined;
-  bootMs ??= Number(/^btime (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
-  return bootMs + (Number(fields[19]) / CLOCK_TICKS) * 1000;
-}
-
-/** Where filesystems are mounted in this process's view (octal escapes in /proc/self/mounts decoded). */
-function mountPoints(): Set<string> {
-  const text = readFileSync('/proc/self/mounts', 'utf8');
-  return new Set(text.split('\n').map((line) => (line.split(' ')[1] ?? '').replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))));
-}
+const parentOf = (pid: number) => statOf(pid)?.parent ?? 0;
+const uidOf = (pid: number) => realUidIn(statusOf(pid));

@@ -3,8 +3,8 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { closeToOthers } from './disk.js';
 import { FILTER_LAUNCHER, filterProblem } from './filter.js';
+import { closeToOthers } from './ownership.js';
 import type { SandboxMode, SandboxOptions } from './types.js';
 import { loopbackUp, wrapCommand } from './wrapper.js';
 

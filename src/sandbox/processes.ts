@@ -1,10 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDead, kibIn, listPids, realUidIn, statusOf } from '../proc.js';
 
-/**
- * Live (not zombie) processes whose real uid is `uid`, read from /proc. Synchronous on purpose:
- * a scan takes ~10 ms this way, ten times less than through the thread pool.
- */
+/** Live (not zombie) processes whose real uid is `uid`. */
 export function processesOf(uid: number): number[] {
   return processesOfAny((owner) => owner === uid);
 }
@@ -22,9 +19,7 @@ export function processesOfAny(wanted: (uid: number) => boolean): number[] {
  */
 export function memoryOf(uid: number): number {
   let kib = 0;
-  for (const { status } of statusesOf((owner) => owner === uid)) {
-    kib += Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0) + Number(/^RssShmem:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-  }
+  for (const { status } of statusesOf((owner) => owner === uid)) kib += kibIn(status, 'RssAnon') + kibIn(status, 'RssShmem');
   return kib * 1024;
 }
 
@@ -36,12 +31,10 @@ export function uidsWithProcesses(wanted: (uid: number) => boolean): Set<number>
 /** The /proc status of every live process whose real uid passes `wanted`, each file read once. */
 function statusesOf(wanted: (uid: number) => boolean): Array<{ pid: number; uid: number; status: string }> {
   const found: Array<{ pid: number; uid: number; status: string }> = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const status = readStatus(name);
-    const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
-    const state = /^State:\s+(\S)/m.exec(status)?.[1];
-    if (realUid !== undefined && wanted(Number(realUid)) && state !== 'Z' && state !== 'X') found.push({ pid: Number(name), uid: Number(realUid), status });
+  for (const pid of listPids()) {
+    const status = statusOf(pid);
+    const uid = realUidIn(status);
+    if (uid !== undefined && wanted(uid) && !isDead(/^State:\s+(\S)/m.exec(status)?.[1])) found.push({ pid, uid, status });
   }
   return found;
 }
@@ -59,14 +52,6 @@ export async function killAllOf(uid: number, deadlineMs = 5_000): Promise<number
     if (pids.length === 0 || Date.now() > until) return pids;
     for (const pid of pids) killQuietly(pid);
     await sleep(20);
-  }
-}
-
-function readStatus(pid: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return '';   // gone meanwhile
   }
 }
 

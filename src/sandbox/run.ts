@@ -3,13 +3,13 @@ import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './command-line.js';
-import type { SandboxMode, SandboxResult, SandboxRun } from './types.js';
-import { diskUsage } from './disk.js';
+import { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES, type SandboxMode, type SandboxResult, type SandboxRun } from './types.js';
+import { diskUsage } from './space.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
 import { killAllOf, killQuietly, memoryOf } from './processes.js';
 import { watchFilesOutsideWorkspace } from './shared-tmp.js';
-import { outputScanner } from './signs.js';
+import { outputScanner, type OutputSigns } from './signs.js';
 import { wrapCommand } from './wrapper.js';
 
 export interface RunContext {
@@ -36,31 +36,85 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   const command = run.shell ? ['/bin/sh', '-c', run.command] : parseCommandLine(run.command);
   const argv = wrapCommand(command, { ...context, limits: run.limits, network: run.network });
   const started = performance.now();
-  const child = execa(argv[0]!, argv.slice(1), {
-    cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
-    stdin: 'ignore', buffer: false, encoding: 'buffer', detached: true, reject: false,
-  });
+  const child = spawn(argv, run, context);
+  const stopper = stopperOf(child, context);
+  const output = captureOutput(child, run, stopper.stop);
+  const watchdogs = startWatchdogs(run, context, stopper.stop);
+  child.once('exit', stopper.afterExit);
 
+  const result = await child;
+  watchdogs.clear();
+  const survivors = await stopper.settle();
+  if (survivors.length) log.error({ pids: survivors }, 'sandbox processes survived SIGKILL');
+  if (result.exitCode === undefined && result.signal === undefined) {
+    throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
+  }
+
+  const outcome: SandboxResult = {
+    ...judge(context.mode, result, stopper.reason(), output.signs, Math.round(performance.now() - started)),
+    ...(run.harnessKey && { harnessRecords: output.harnessRecords() }),
+  };
+  noteLimits(run, context, outcome, stopper.reason() === 'memory' ? watchdogs.memoryPeak() : undefined);
+  log.debug({ command: run.command, ...outcome, outputBytes: output.produced() }, 'sandbox run done');
+  if (outcome.aborted) throw stopped();
+  return outcome;
+}
+
+function spawn(argv: string[], run: SandboxRun, context: RunContext) {
+  return execa(argv[0]!, argv.slice(1), {
+    cwd: context.cwd, env: sandboxEnvironment(context.workspace, run.limits, run.env), extendEnv: false,
+    ...(run.harnessKey ? { stdio: harnessStdio(run.harnessKey) } : { stdin: 'ignore' as const }), buffer: false, encoding: 'buffer', detached: true, reject: false,
+  });
+}
+type Child = ReturnType<typeof spawn>;
+type Stop = (why: StopReason) => void;
+
+/** The first reason to stop wins; stopping kills the run's process group and sweeps its uid. */
+function stopperOf(child: Child, context: RunContext) {
   // Every sweep of the uid started for this run is awaited before the run returns: one still
   // running later would kill the next submission leased this uid.
   const sweeps: Array<Promise<number[]>> = [];
-  const sweep = () => { if (context.mode !== 'self') sweeps.push(killAllOf(context.uid)); };
-  let reason: StopReason | undefined;
-  const stop = (why: StopReason) => {
-    if (reason) return;
-    reason = why;
+  const killAll = () => {
     // The group holds the wrapper and, with namespaces, the namespace's init: its death ends them all.
     if (child.pid) killQuietly(-child.pid);
-    sweep();
+    if (context.mode !== 'self') sweeps.push(killAllOf(context.uid));
   };
+  let reason: StopReason | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  return {
+    reason: () => reason,
+    stop(why: StopReason) {
+      if (reason) return;
+      reason = why;
+      killAll();
+    },
+    /** Whatever the test left behind (background, setsid'd, daemonized) ends with it. */
+    afterExit() {
+      killAll();
+      grace = setTimeout(() => { for (const stream of child.stdio) stream?.destroy(); }, STREAM_GRACE_MS);
+    },
+    /** The pids that survived every sweep. */
+    async settle(): Promise<number[]> {
+      clearTimeout(grace);
+      return [...new Set((await Promise.all(sweeps)).flat())];
+    },
+  };
+}
 
+/**
+ * Copies the run's output to its sink up to its bound, watching it for signs of a limit; with a harness
+ * key, keeps what the harness writes on HARNESS_RECORD_FD, up to its own bound.
+ */
+function captureOutput(child: Child, run: SandboxRun, stop: Stop) {
   const scanner = outputScanner();
   let produced = 0;
+  let capped = false;
   const onData = (chunk: Buffer) => {
-    if (reason === 'output') return;
+    if (capped) return;
     produced += chunk.length;
     if (produced > run.maxOutputBytes) {
       run.output.write(chunk.subarray(0, chunk.length - (produced - run.maxOutputBytes)));
+      capped = true;
       return stop('output');
     }
     run.output.write(chunk);
@@ -68,7 +122,23 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  const records: Buffer[] = [];
+  let recorded = 0;
+  if (run.harnessKey) {
+    (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[HARNESS_RECORD_FD]?.on('data', (chunk: Buffer) => {
+      recorded += chunk.length;
+      if (recorded > HARNESS_RECORD_MAX_BYTES) return stop('output');
+      records.push(chunk);
+    });
+  }
+  return { signs: scanner.signs, produced: () => produced, harnessRecords: () => Buffer.concat(records) };
+}
 
+/**
+ * The wall clock, the caller's abort, the workspace's disk and the submission's memory, each with what
+ * the uid holds outside the workspace (shared-tmp.ts).
+ */
+function startWatchdogs(run: SandboxRun, context: RunContext, stop: Stop) {
   const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
   const onAbort = () => stop('abort');
   run.signal?.addEventListener('abort', onAbort, { once: true });
@@ -94,43 +164,40 @@ export async function runCommand(run: SandboxRun, context: RunContext, log: Logg
     if (held > memoryBound) stop('memory');
   }, MEMORY_CHECK_MS);
 
-  let grace: NodeJS.Timeout | undefined;
-  child.once('exit', () => {
-    // Whatever the test left behind (background, setsid'd, daemonized) ends with it.
-    if (child.pid) killQuietly(-child.pid);
-    sweep();
-    grace = setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, STREAM_GRACE_MS);
-  });
+  return {
+    memoryPeak: () => memoryPeak,
+    clear() {
+      clearTimeout(timer);
+      clearInterval(diskTimer);
+      clearInterval(memoryTimer);
+      shared?.stop();
+      run.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
 
-  const result = await child;
-  clearTimeout(timer);
-  clearInterval(diskTimer);
-  clearInterval(memoryTimer);
-  shared?.stop();
-  clearTimeout(grace);
-  run.signal?.removeEventListener('abort', onAbort);
-  const survivors = [...new Set((await Promise.all(sweeps)).flat())];
-  if (survivors.length) log.error({ pids: survivors }, 'sandbox processes survived SIGKILL');
-  if (result.exitCode === undefined && result.signal === undefined) {
-    throw new RunnerError('INTERNAL', `cannot start the sandbox (${argv[0]}): ${result.shortMessage}`, { cause: result.cause });
-  }
-
-  const status = exitStatus(context.mode, result.exitCode, result.signal);
+/** What the run came to, from its exit, the runner's reason to stop it and the signs in its output. */
+function judge(mode: SandboxMode, result: { exitCode?: number; signal?: string }, reason: StopReason | undefined,
+  signs: OutputSigns, durationMs: number): SandboxResult {
+  const status = exitStatus(mode, result.exitCode, result.signal);
   const failed = status.exitCode !== 0;
-  const outcome: SandboxResult = {
+  return {
     ...status,
     timedOut: reason === 'timeout' || status.signal === 'SIGXCPU',
     aborted: reason === 'abort',
     // Only with evidence: a bare SIGKILL may be anyone's doing (the OOM killer, a sweep, the student).
-    memoryLimited: reason === 'memory' || (!reason && failed && scanner.signs.memory),
+    memoryLimited: reason === 'memory' || (!reason && failed && signs.memory),
     outputLimited: reason === 'output',
-    diskLimited: reason === 'disk' || (!reason && ((failed && scanner.signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
-    durationMs: Math.round(performance.now() - started),
+    diskLimited: reason === 'disk' || (!reason && ((failed && signs.fileTooLarge) || status.signal === 'SIGXFSZ')),
+    durationMs,
   };
-  noteLimits(run, context, outcome, reason === 'memory' ? memoryPeak : undefined);
-  log.debug({ command: run.command, ...outcome, outputBytes: produced }, 'sandbox run done');
-  if (outcome.aborted) throw stopped();
-  return outcome;
+}
+
+/** stdin closed, stdout and stderr captured, the key readable on HARNESS_KEY_FD, a channel back on HARNESS_RECORD_FD (the descriptors between closed). */
+function harnessStdio(key: Buffer): ['ignore', 'pipe', 'pipe', ...Array<'ignore' | 'pipe' | Uint8Array>] {
+  const extra: Array<'ignore' | 'pipe' | Uint8Array> = [];
+  for (let fd = 3; fd <= HARNESS_RECORD_FD; fd++) extra.push(fd === HARNESS_KEY_FD ? new Uint8Array(key) : fd === HARNESS_RECORD_FD ? 'pipe' : 'ignore');
+  return ['ignore', 'pipe', 'pipe', ...extra];
 }
 
 /** With namespaces the test is a child of the init shell, whose status reports a signal as 128 + n. */

@@ -1,13 +1,13 @@
-import { lstatSync, readdirSync, readlinkSync, statfsSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { diskUsage, MIN_ENTRY_BYTES } from './disk.js';
+import { openFilesOf } from '../proc.js';
 import { processesOf } from './processes.js';
+import { diskUsage, MIN_ENTRY_BYTES } from './space.js';
 
 /**
  * Without namespaces (uid mode) the sandbox uid writes the host's shared temporary folders. While a
  * run lasts, what it holds on the memory-backed one counts against the submission's memory bound
- * and the rest against its disk bound; after it, everything it left there is removed.
+ * and the rest against its disk bound; after it, removal.ts removes everything it left there.
  */
 export const SHARED_MEMORY_DIRS = ['/dev/shm'];
 export const SHARED_DISK_DIRS = ['/tmp', '/var/tmp', '/run/lock'];
@@ -46,13 +46,6 @@ export async function sharedUsageOf(uid: number, dirs: string[], limit = Number.
   return total;
 }
 
-/** Removes what the uid left in the shared folders `dirs`; returns how many entries it removed. */
-export async function removeFilesOf(uid: number, dirs: string[]): Promise<number> {
-  const entries = sharedEntriesOf(uid, dirs);
-  for (const entry of entries) await rm(entry, { recursive: true, force: true });
-  return entries.length;
-}
-
 const TMPFS_MAGIC = 0x01021994;
 
 /**
@@ -64,20 +57,12 @@ export function unnamedFilesOf(uid: number, deleted: boolean): { memory: number;
   const held = { memory: 0, disk: 0 };
   const seen = new Set<string>();
   for (const pid of processesOf(uid)) {
-    for (const fd of listQuietly(`/proc/${pid}/fd`)) {
-      const link = `/proc/${pid}/fd/${fd}`;
-      const target = readlinkQuietly(link);
-      const anonymous = target?.startsWith('/memfd:');
-      if (!anonymous && !(deleted && target?.startsWith('/') && target.endsWith(' (deleted)'))) continue;
-      try {
-        const info = statSync(link);
-        const key = `${info.dev}:${info.ino}`;
-        if (!info.isFile() || seen.has(key)) continue;
-        seen.add(key);
-        held[anonymous || statfsSync(link).type === TMPFS_MAGIC ? 'memory' : 'disk'] += info.blocks * 512;
-      } catch {
-        // closed meanwhile
-      }
+    const wanted = (target: string) => target.startsWith('/memfd:') || (deleted && target.startsWith('/') && target.endsWith(' (deleted)'));
+    for (const file of openFilesOf(pid, wanted)) {
+      const key = `${file.dev}:${file.ino}`;
+      if (!file.isFile || seen.has(key)) continue;
+      seen.add(key);
+      held[file.target.startsWith('/memfd:') || file.fsType === TMPFS_MAGIC ? 'memory' : 'disk'] += file.blocks * 512;
     }
   }
   return held;
@@ -112,14 +97,6 @@ function listQuietly(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function readlinkQuietly(link: string): string | undefined {
-  try {
-    return readlinkSync(link);
-  } catch {
-    return undefined;
   }
 }
 

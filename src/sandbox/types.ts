@@ -38,6 +38,12 @@ export interface SandboxRun {
   output: OutputSink;
   maxOutputBytes: number;           // output beyond this kills the run (outputLimited)
   signal?: AbortSignal;
+  /**
+   * The verdict channel of a runtime harness: `key` is readable once on HARNESS_KEY_FD, and what the
+   * harness writes to HARNESS_RECORD_FD comes back as `harnessRecords`. Neither descriptor is a file the
+   * sandbox uid can open by name, so a report that arrives there was written by whoever held the fd.
+   */
+  harnessKey?: Buffer;
 }
 
 export interface SandboxResult {
@@ -49,11 +55,15 @@ export interface SandboxResult {
   outputLimited: boolean;
   diskLimited: boolean;
   durationMs: number;
+  /** What arrived on HARNESS_RECORD_FD (runs with a `harnessKey`), at most HARNESS_RECORD_MAX_BYTES. */
+  harnessRecords?: Buffer;
 }
 
 export interface Sandbox {
   /** True when tests run as a separate uid (the runner is root). */
   readonly isolated: boolean;
+  /** The mode this machine allowed (probed once, at start). */
+  mode(): Promise<SandboxMode>;
   prepare(workspace: string, options?: PrepareOptions): Promise<void>;
   /** Never throws for what the student does; throws RunnerError STOPPED when `signal` aborts, after killing everything. */
   run(run: SandboxRun): Promise<SandboxResult>;
@@ -70,7 +80,7 @@ export interface SandboxOptions {
   uid: number;                      // RUNNER_SANDBOX_UID: the first of this runner's sandbox uids
   gid: number;                      // RUNNER_SANDBOX_GID: the first of its gids
   /** uids (and gids) uid…uid+poolSize-1 are this runner's: one per submission graded at once. */
-  poolSize?: number;
+  poolSize: number;
   workspaceMaxBytes: number;        // disk a running submission may fill (diskLimited)
   /** Folders tests must not read (PIT templates, data dir): masked where a mount namespace is available. */
   hide?: string[];
@@ -83,5 +93,8 @@ export interface SandboxOptions {
   mode?: SandboxMode | 'auto';
 }
 
-/** Sandbox uids per runner: the most submissions one runner may grade at once. */
-export const SANDBOX_POOL_SIZE = 16;
+/** The test command's descriptors of the verdict channel (3 and 4 are the wrapper scripts' own). */
+export const HARNESS_KEY_FD = 7;
+export const HARNESS_RECORD_FD = 8;
+/** Records beyond this are dropped, and the channel says so (an incomplete verdict is never PASSED). */
+export const HARNESS_RECORD_MAX_BYTES = 8 * 1048576;

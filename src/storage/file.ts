@@ -31,8 +31,8 @@ export function createFileStorage(root: string): SubmissionStorage {
       });
       return { bytes: info.size };
     },
-    async putLog(submissionId, body) {
-      const key = logKeyFor(submissionId);
+    async putLog(submissionId, attempt, body) {
+      const key = logKeyFor(submissionId, attempt);
       const file = inside(key);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, body);

@@ -69,8 +69,8 @@ export function createS3Storage({ client, bucket, prefix = '' }: S3StorageOption
       return { bytes };
     },
 
-    async putLog(submissionId, body, signal) {
-      const key = objectKey(logKeyFor(submissionId));
+    async putLog(submissionId, attempt, body, signal) {
+      const key = objectKey(logKeyFor(submissionId, attempt));
       await client
         .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain; charset=utf-8' }), { abortSignal: signal })
         .catch((err: unknown) => {

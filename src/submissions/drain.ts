@@ -1,31 +1,17 @@
 import { faultOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Queue, ReceivedMessage } from '../ports.js';
-import { consume, type ConsumeReport, type EndReason, type Verdict } from '../queue/consumer.js';
+import { consume, type ConsumeReport, type ConsumerSettings, type EndReason, type Verdict } from '../queue/consumer.js';
 import { processMessageBody } from './message.js';
-import type { SubmissionDeps, SubmissionOutcome } from './run.js';
+import { windDownWithin, type SubmissionDeps, type SubmissionOutcome } from './run.js';
 
-export interface DrainOptions {
+/**
+ * The queue, what grading needs, and the consumer's own settings as `consume` declares them;
+ * `visibilityTimeoutS`, `pollIntervalMs` and `stopGraceMs` default to the config's, `signal` to deps.signal.
+ */
+export interface DrainOptions extends Partial<ConsumerSettings> {
   queue: Queue;
   deps: SubmissionDeps;
-  /** Submissions graded at once. Default 1. */
-  concurrency?: number;
-  /** Stop receiving after this many messages. Default: no limit. */
-  maxMessages?: number;
-  /** Hard budget for the whole drain (see `consume`). Default: no limit. */
-  maxSeconds?: number;
-  /** After the budget, how long running submissions may still finish. Default 10000. */
-  budgetGraceMs?: number;
-  /** The heartbeat extends each running message's visibility to this. Default: config.visibilityTimeoutS. */
-  visibilityTimeoutS?: number;
-  /** Heartbeat period. Default: a third of the visibility timeout. */
-  heartbeatMs?: number;
-  /** Long-poll wait per receive. Default 20 (the SQS maximum). */
-  waitSeconds?: number;
-  /** On a stop, how long running submissions get to release their rows. Default 8000 (exit within 10 s). */
-  stopGraceMs?: number;
-  /** Default: deps.signal. */
-  signal?: AbortSignal;
   /** Grades one body. Default: processMessageBody. */
   work?: (body: string, deps: SubmissionDeps) => Promise<SubmissionOutcome>;
 }
@@ -89,18 +75,23 @@ export function verdictForFailure(err: unknown, message: ReceivedMessage, log: L
 
 /** Receives submission messages and grades them; never throws for a stop or an unreadable queue: `error` says. */
 export async function drainSubmissions(options: DrainOptions): Promise<Drained> {
-  const { deps, work = processMessageBody } = options;
-  const report = await consume<Label>({
-    queue: options.queue,
-    log: deps.log,
-    visibilityTimeoutS: options.visibilityTimeoutS ?? deps.config.visibilityTimeoutS,
+  const { queue, deps, work = processMessageBody, ...given } = options;
+  const settings: ConsumerSettings = {
+    visibilityTimeoutS: deps.config.visibilityTimeoutS,
     pollIntervalMs: deps.config.pollIntervalMs,
-    ...pick(options, ['concurrency', 'maxMessages', 'maxSeconds', 'budgetGraceMs', 'heartbeatMs', 'waitSeconds', 'stopGraceMs']),
-    ...((options.signal ?? deps.signal) && { signal: options.signal ?? deps.signal }),
+    stopGraceMs: deps.config.stopGraceMs,
+    ...(deps.signal && { signal: deps.signal }),
+    ...definedOnly(given),
+  };
+  const windDownMs = windDownWithin(settings.stopGraceMs);
+  const report = await consume<Label>({
+    ...settings,
+    queue,
+    log: deps.log,
     handle: async (message, signal) => {
       const log = deps.log.child({ messageId: message.id, receiveCount: message.receiveCount });
       try {
-        return verdictForOutcome(await work(message.body, { ...deps, log, signal }), message, log);
+        return verdictForOutcome(await work(message.body, { ...deps, log, signal, windDownMs }), message, log);
       } catch (err) {
         return verdictForFailure(err, message, log, signal.aborted);
       }
@@ -138,6 +129,7 @@ function endError(report: ConsumeReport<Label>, summary: DrainSummary): RunnerEr
   return undefined;
 }
 
-function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Partial<Pick<T, K>> {
-  return Object.fromEntries(keys.filter((key) => object[key] !== undefined).map((key) => [key, object[key]])) as Partial<Pick<T, K>>;
+/** The settings a caller gave, without the ones it left undefined (those keep their defaults). */
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

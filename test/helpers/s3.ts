@@ -5,6 +5,7 @@ import S3rver from 's3rver';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClientOptions } from '../../src/aws/clients.js';
 import { createS3Client } from '../../src/storage/s3.js';
+import { defaultConfig } from '../../src/config.js';
 
 export interface LocalS3 {
   endpoint: string;
@@ -23,7 +24,7 @@ export async function localS3(buckets: string[]): Promise<LocalS3> {
   return {
     endpoint,
     client(options = {}) {
-      const client = createS3Client({ region: 'us-east-1' }, { endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, ...options });
+      const client = createS3Client({ region: 'us-east-1', aws: defaultConfig().aws }, { endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, ...options });
       clients.push(client);
       return client;
     },

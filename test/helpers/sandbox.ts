@@ -1,9 +1,10 @@
 import type { Config } from '../../src/config.js';
-import { sandboxOptions } from '../../src/grading/pipeline.js';
 import { silentLogger } from '../../src/log.js';
-import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { sandboxOptions } from '../../src/runtime.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { createSandbox } from '../../src/sandbox/sandbox.js';
 
-/** The sandbox a command's scope would give for `config`: tests and benchmarks that grade without a scope. */
+/** The sandbox a command's scope would give for `config` (without its sweep of leftovers): tests and benchmarks that grade without a scope. */
 export function sandboxFor(config: Config): Sandbox {
   return createSandbox(sandboxOptions(config), silentLogger);
 }

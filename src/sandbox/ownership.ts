@@ -1,54 +1,11 @@
-import { chmod, cp, lchown, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { execa } from 'execa';
+import { chmod, lchown, lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnerError } from '../errors.js';
 import { firstClosedAncestor, isInside } from '../paths.js';
 import type { PrepareOptions } from './types.js';
 import { sandboxDirs } from './env.js';
 
-/** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
-export const MIN_ENTRY_BYTES = 4096;
-
-/** Disk used under `dir` (allocated blocks, symlinks not followed); stops counting past `limit`. */
-export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
-  let total = 0;
-  const pending = [dir];
-  while (pending.length > 0 && total <= limit) {
-    const current = pending.pop()!;
-    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      const info = await lstat(full).catch(() => undefined);
-      if (!info) continue;
-      total += Math.max(info.blocks * 512, MIN_ENTRY_BYTES);
-      if (info.isDirectory()) pending.push(full);
-    }
-  }
-  return total;
-}
-
-/** Each workspace inode on the bounded filesystem stands for at least this many bytes of the bound. */
-const BYTES_PER_INODE = 16 * 1024;
-
-/**
- * Puts the prepared workspace on a filesystem of its own of `bytes` (a tmpfs mounted at the same
- * path): no write, preallocation or flood of empty files can take more, whatever the timing.
- * Needs the right to mount (namespaces mode); the workspace's files are copied onto it.
- */
-export async function boundWorkspace(real: string, bytes: number): Promise<void> {
-  const staging = `${real}.unbounded`;
-  await rename(real, staging);
-  await mkdir(real, { mode: 0o700 });
-  const size = `size=${bytes},nr_inodes=${Math.max(1024, Math.ceil(bytes / BYTES_PER_INODE))}`;
-  await execa('mount', ['-t', 'tmpfs', '-o', `${size},mode=0700,nosuid,nodev`, 'pit-runner-workspace', real]);
-  await cp(staging, real, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  await rm(staging, { recursive: true, force: true });
-}
-
-/** Detaches the workspace's own filesystem (its files go with it); the empty folder stays. */
-export async function unboundWorkspace(real: string): Promise<void> {
-  await execa('umount', ['--lazy', real]);
-}
+/** Who owns and may reach what: the hand-over of a workspace to its uid, and the folders kept from it. */
 
 /**
  * Gives the workspace to the sandbox uid: HOME and TMPDIR inside it, everything owned by the uid,
@@ -106,24 +63,6 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await chownTree(full, uid, gid);
     else await lchown(full, uid, gid);
-  }
-}
-
-/** Deletes a tree even when the tests left folders without permissions (matters when not root). */
-export async function removeTree(dir: string): Promise<void> {
-  try {
-    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
-    await grantAll(dir);
-    await rm(dir, { recursive: true, force: true, maxRetries: 2 });
-  }
-}
-
-async function grantAll(dir: string): Promise<void> {
-  await chmod(dir, 0o700).catch(() => undefined);
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory()) await grantAll(path.join(dir, entry.name));
   }
 }
 
