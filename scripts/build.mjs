@@ -81,7 +81,8 @@ writeStamp(root, snapshot);
  * resolve here is an optional dependency the code guards (the AWS SDK's CRT signer).
  */
 function runtimePackages() {
-  const loads = /(?:\brequire|createRequire\(import\.meta\.url\)|\bimport)\(\s*["']([^"'.\/][^"']*)["']\s*\)/g;
+  // esbuild renames an import that collides within a chunk (createRequire2), so the name may end in digits
+  const loads = /(?:\brequire|createRequire\d*\(import\.meta\.url\)|\bimport)\(\s*["']([^"'.\/][^"']*)["']\s*\)/g;
   const found = new Set();
   for (const file of readdirSync(new URL('../dist', import.meta.url)).filter((name) => name.endsWith('.js'))) {
     for (const [, specifier] of readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8').matchAll(loads)) {

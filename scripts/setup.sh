@@ -15,10 +15,12 @@ node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 
 # resources plugins, JUnit 5.9.2 / 4.13.2 and AssertJ 3.14 (junit5 also ships the JUnit console launcher
 # the javac and junit PITs run); Debian's pytest for /usr/bin/python3, and pytest-timeout for per-test
 # limits; util-linux (setpriv, prlimit, unshare, ipcrm) and keyutils (keyctl: a session keyring per run, the
-# key sweep) for the sandbox; shellcheck for lint.
+# key sweep) for the sandbox; gcc and libc6-dev (with the kernel's headers) to build the sandbox's
+# system-call filter; shellcheck for lint.
 debian_packages=(
   openjdk-17-jdk-headless maven libsurefire-java libmaven-compiler-plugin-java libmaven-resources-plugin-java
-  junit5 junit4 libassertj-core-java python3 python3-pytest python3-pytest-timeout util-linux keyutils shellcheck
+  junit5 junit4 libassertj-core-java python3 python3-pytest python3-pytest-timeout util-linux keyutils gcc libc6-dev
+  shellcheck
 )
 
 missing=()
@@ -58,8 +60,10 @@ PIT_RUNNER_HARNESS_DIR="$PWD/src/grading/harness" /usr/bin/python3 -I -B -c 'imp
   || problems+=("/usr/bin/python3 -I cannot import pit-runner's pytest harness (pytest PITs)")
 [ ${#problems[@]} -eq 0 ] || die "installed, but the sample PITs will not run: ${problems[*]}"
 
-# The junit build tool's helper and its class-data-sharing archive (skipped when up to date).
+# The junit build tool's helper and its class-data-sharing archive, and the sandbox's system-call filter
+# launcher (each skipped when up to date).
 bash java/junit-runner/build.sh
+bash native/sandbox-filter/build.sh
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"

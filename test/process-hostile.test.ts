@@ -42,6 +42,7 @@ hostile.before(async () => {
   await writeFile(path.join(pitsDir, 'node-forge', 'tests', 'forge.test.mjs'), nodeTests);
   // A PIT that runs whatever script the student sends: the worst case for the sandbox.
   await writeFile(path.join(pitsDir, 'shell-any.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 3000 }));
+  await writeFile(path.join(pitsDir, 'shell-small.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 10000, limits: { memoryMb: 16, fileSizeMb: 20 } }));
   await writeFile(path.join(pitsDir, 'shell-roomy.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 60000 }));
   await cp(path.join(repoRoot, 'pits', 'java-javac-bankaccount-v1.json'), path.join(pitsDir, 'java-javac-bankaccount-v1.json'));
   await cp(path.join(repoRoot, 'pits', 'java-javac-bankaccount-v1'), path.join(pitsDir, 'java-javac-bankaccount-v1'), { recursive: true });
@@ -88,6 +89,15 @@ hostile('System.exit(0) in a static initializer scores 0', async () => {
   const { result } = await gradeById({ zipFile: zip }, 'java-javac-bankaccount-v1', { config: config(), log: silentLogger });
   assert.is(result.status, 'DONE');
   assert.is(result.score, 0);
+});
+
+hostile('memory held in /dev/shm is the submission\'s: MEMORY_LIMIT without namespaces, a full private /tmp with them', async () => {
+  // 32 files of 20 MB (the file-size limit) pass the 544 MiB bound of memoryMb 16
+  const script = 'for i in $(seq 1 32); do head -c 20M /dev/zero > /dev/shm/fill-$$-$i || { echo NOSPACE; exit 1; }; done\nsleep 8\n';
+  const { result, log } = await grade('shell-small', [{ name: 'run.sh', data: script }]);
+  assert.is(result.status, 'DONE');
+  if (process.env.RUNNER_SANDBOX_MODE === 'uid') assert.is(result.outcome, 'MEMORY_LIMIT', String(log));
+  else assert.match(String(log), 'NOSPACE');
 });
 
 hostile('an endless loop that ignores SIGTERM and forks ends TIME_LIMIT with nothing left running', async () => {

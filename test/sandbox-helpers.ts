@@ -10,7 +10,8 @@ import type { SandboxLimits } from '../src/sandbox/types.js';
 import { createLogger, silentLogger } from '../src/log.js';
 
 // Not the default 10001: other suites' sandboxes sweep that uid machine-wide, and one uid serves one runner at a time.
-export const UID = 10142;
+// RUNNER_SANDBOX_UID moves it along, so parallel test runs on one machine keep to uids of their own.
+export const UID = Number(process.env.RUNNER_SANDBOX_UID ?? 10001) + 141;
 export const isRoot = process.getuid?.() === 0;
 /** Every hostile test runs in both modes: uid is the Fargate path, forced. */
 export const MODES = ['namespaces', 'uid'] as const;

@@ -1,7 +1,9 @@
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import { execa } from 'execa';
 import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { FILTER_LAUNCHER, filterProblem } from './filter.js';
 import { closeToOthers } from './ownership.js';
 import type { SandboxMode, SandboxOptions } from './types.js';
 import { loopbackUp, wrapCommand } from './wrapper.js';
@@ -10,6 +12,8 @@ export interface Platform {
   mode: SandboxMode;
   /** Tests run in a user namespace of their own: the uid's user and persistent keyrings die with it. */
   userNamespace: boolean;
+  /** The system-call filter's launcher, when this machine enforces the filter (see filter.ts). */
+  filter?: string;
 }
 
 /** Probes once, at start, what this machine allows, and says what is not protected. */
@@ -19,15 +23,15 @@ export async function detectPlatform(options: SandboxOptions, isRoot: boolean, l
     throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=${wanted} needs the runner to run as root (it drops tests to a sandbox uid)`);
   }
   if (!isRoot || wanted === 'self') {
-    log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests, and there is no network isolation');
-    return { mode: 'self', userNamespace: false };
+    log.warn('sandbox: the runner is not root, so tests run as its own user: secrets in its environment and files are NOT protected from tests');
+    return { mode: 'self', userNamespace: false, filter: await checkFilter('self') };
   }
   if (wanted === 'uid') return uidMode();
   const result = await probe('namespaces');
   if (result.exitCode === 0 || result.exitCode === NO_USER_NS) return announce('namespaces', result.exitCode === 0);
   const why = result.stderr || result.shortMessage;
   if (wanted === 'namespaces') throw new RunnerError('CONFIG', `RUNNER_SANDBOX_MODE=namespaces, but this machine does not let the runner create namespaces: ${why}`);
-  log.warn({ probe: why }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, but can reach the network; close egress with the security group');
+  log.warn({ probe: why }, 'sandbox: cannot create namespaces (no CAP_SYS_ADMIN, e.g. on Fargate): tests run as a separate uid, sharing the host\'s network stack, /tmp and /dev/shm (the system-call filter refuses sockets; the runner counts the shared folders against the bounds)');
   return uidMode();
 
   /** Without a mount namespace nothing masks the PIT and data folders: they are closed instead. */
@@ -37,9 +41,19 @@ export async function detectPlatform(options: SandboxOptions, isRoot: boolean, l
     return announce('uid', (await probe('uid')).exitCode === 0);
   }
 
-  function announce(mode: SandboxMode, userNamespace: boolean): Platform {
-    log.info({ mode, uid: options.uid, gid: options.gid, userNamespace, loopback: mode === 'namespaces' && loopbackUp }, 'sandbox ready');
-    return { mode, userNamespace };
+  async function announce(mode: SandboxMode, userNamespace: boolean): Promise<Platform> {
+    const filter = await checkFilter(mode);
+    log.info({ mode, uid: options.uid, gid: options.gid, userNamespace, loopback: mode === 'namespaces' && loopbackUp, filter: !!filter }, 'sandbox ready');
+    return { mode, userNamespace, filter };
+  }
+
+  /** The launcher when the filter can be enforced; else says once what tests may then do. */
+  async function checkFilter(mode: SandboxMode): Promise<string | undefined> {
+    const problem = await filterProblem(mode !== 'self');
+    if (!problem) return realpathSync(FILTER_LAUNCHER); // bound at its real path into the namespaces' root
+    const reach = mode === 'namespaces' ? 'keyrings, ptrace and kernel interfaces (bpf, io_uring, perf)' : 'the network (sockets), IPC objects, keyrings, ptrace and kernel interfaces';
+    log.warn({ problem }, `sandbox: the system-call filter is NOT enforced: tests can use ${reach}`);
+    return undefined;
   }
 
   /** Runs the sandbox's wrapper: exit 0 when the test ends up in its own user namespace, NO_USER_NS when not. */

@@ -12,12 +12,14 @@ export function processesOfAny(wanted: (uid: number) => boolean): number[] {
 }
 
 /**
- * Private memory the uid's processes hold (RssAnon), summed: what one submission uses, however
- * many processes it splits it across. Shared pages (libraries, the JDK's files) are not counted.
+ * Memory the uid's processes hold, summed: what one submission uses, however many processes it
+ * splits it across. Private pages (RssAnon) and mapped shared memory (RssShmem: a shared anonymous
+ * mapping, or a memfd or /dev/shm file kept mapped after its descriptor is closed, which nothing
+ * else sees); pages of files on disk (libraries, the JDK's files) are not counted.
  */
 export function memoryOf(uid: number): number {
   let kib = 0;
-  for (const { status } of statusesOf((owner) => owner === uid)) kib += kibIn(status, 'RssAnon');
+  for (const { status } of statusesOf((owner) => owner === uid)) kib += kibIn(status, 'RssAnon') + kibIn(status, 'RssShmem');
   return kib * 1024;
 }
 

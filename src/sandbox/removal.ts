@@ -1,6 +1,6 @@
 import { chmod, readdir, rm } from 'node:fs/promises';
-import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { sharedEntriesOf } from './shared-tmp.js';
 
 /** Removal: workspaces, and what a uid left in the shared temporary folders. */
 
@@ -23,39 +23,12 @@ async function grantAll(dir: string): Promise<void> {
 }
 
 /**
- * Removes what the sandbox uid left in shared temporary folders (only reachable without
- * namespaces), one level down too where a shared folder holds another anyone may write (/tmp/.X11-unix).
+ * Removes what the sandbox uid left in the shared temporary folders `dirs` (only reachable without
+ * namespaces): the same entries the run's bounds counted (shared-tmp.ts), below folders anyone may
+ * write too (/tmp/.X11-unix, another uid's open folder). Returns how many entries it removed.
  */
-export async function removeFilesOf(uid: number, dirs: string[], depth = 1): Promise<number> {
-  let removed = 0;
-  for (const dir of dirs) {
-    for (const name of listQuietly(dir)) {
-      // scanned synchronously: a few hundred lstat calls take a millisecond this way, tens through the thread pool
-      const full = path.join(dir, name);
-      const info = lstatQuietly(full);
-      if (info?.uid === uid) {
-        await rm(full, { recursive: true, force: true });
-        removed++;
-      } else if (depth > 0 && info?.isDirectory() && (info.mode & 0o002) !== 0) {
-        removed += await removeFilesOf(uid, [full], depth - 1);
-      }
-    }
-  }
-  return removed;
-}
-
-function listQuietly(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function lstatQuietly(file: string) {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
-  }
+export async function removeFilesOf(uid: number, dirs: string[]): Promise<number> {
+  const entries = sharedEntriesOf(uid, dirs);
+  for (const entry of entries) await rm(entry, { recursive: true, force: true });
+  return entries.length;
 }

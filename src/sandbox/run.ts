@@ -8,6 +8,7 @@ import { diskUsage } from './space.js';
 import { sandboxEnvironment, submissionMemoryBytes } from './env.js';
 import { sharedMemoryOf } from './ipc.js';
 import { killAllOf, killQuietly, memoryOf } from './processes.js';
+import { watchFilesOutsideWorkspace } from './shared-tmp.js';
 import { outputScanner, type OutputSigns } from './signs.js';
 import { wrapCommand } from './wrapper.js';
 
@@ -20,6 +21,7 @@ export interface RunContext {
   hide: string[];
   readable?: string[];
   workspaceMaxBytes: number;
+  filter?: string;             // the system-call filter's launcher, when enforced
 }
 
 type StopReason = 'timeout' | 'output' | 'disk' | 'memory' | 'abort';
@@ -132,27 +134,32 @@ function captureOutput(child: Child, run: SandboxRun, stop: Stop) {
   return { signs: scanner.signs, produced: () => produced, harnessRecords: () => Buffer.concat(records) };
 }
 
-/** The wall clock, the caller's abort, the workspace's disk and the submission's memory. */
+/**
+ * The wall clock, the caller's abort, the workspace's disk and the submission's memory, each with what
+ * the uid holds outside the workspace (shared-tmp.ts).
+ */
 function startWatchdogs(run: SandboxRun, context: RunContext, stop: Stop) {
   const timer = setTimeout(() => stop('timeout'), run.timeoutMs);
   const onAbort = () => stop('abort');
   run.signal?.addEventListener('abort', onAbort, { once: true });
+  // Files outside the workspace count too: anonymous ones and, without namespaces, those in the host's /tmp, /var/tmp and /dev/shm.
+  const memoryBound = submissionMemoryBytes(run.limits);
+  const shared = context.mode === 'self' ? undefined : watchFilesOutsideWorkspace(context.uid, { memory: memoryBound, disk: context.workspaceMaxBytes }, context.mode === 'uid');
   let checking = false;
   const diskTimer = setInterval(() => {
     if (checking) return;
     checking = true;
     diskUsage(context.workspace, context.workspaceMaxBytes)
-      .then((used) => { if (used > context.workspaceMaxBytes) stop('disk'); })
+      .then((used) => { if (used + (shared?.held.disk ?? 0) > context.workspaceMaxBytes) stop('disk'); })
       .catch(() => undefined)
       .finally(() => { checking = false; });
   }, DISK_CHECK_MS);
 
   // Without a memory cgroup (none is delegated to the runner here or on Fargate) the runner measures
   // the submission itself; the kernel's OOM killer remains the backstop, choom makes it pick the test.
-  const memoryBound = submissionMemoryBytes(run.limits);
   let memoryPeak = 0;
   const memoryTimer = context.mode === 'self' ? undefined : setInterval(() => {
-    const held = memoryOf(context.uid) + (context.mode === 'uid' ? sharedMemoryOf(context.uid) : 0);
+    const held = memoryOf(context.uid) + (context.mode === 'uid' ? sharedMemoryOf(context.uid) : 0) + (shared?.held.memory ?? 0);
     memoryPeak = Math.max(memoryPeak, held);
     if (held > memoryBound) stop('memory');
   }, MEMORY_CHECK_MS);
@@ -163,6 +170,7 @@ function startWatchdogs(run: SandboxRun, context: RunContext, stop: Stop) {
       clearTimeout(timer);
       clearInterval(diskTimer);
       clearInterval(memoryTimer);
+      shared?.stop();
       run.signal?.removeEventListener('abort', onAbort);
     },
   };
@@ -206,8 +214,9 @@ function noteLimits(run: SandboxRun, context: RunContext, outcome: SandboxResult
   const note = (text: string) => run.output.note(`pit-runner: ${text}`);
   if (outcome.timedOut) note(`time limit reached (${run.timeoutMs} ms wall clock or ${run.limits.cpuSeconds} s CPU): the test was stopped`);
   if (outcome.outputLimited) note(`output limit reached (${run.maxOutputBytes} bytes): the test was stopped`);
-  if (outcome.diskLimited) note(`disk limit reached (workspace ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
-  if (memoryHeld !== undefined) note(`memory limit reached: the submission's processes held ${mib(memoryHeld)} MB together, over ${mib(submissionMemoryBytes(run.limits))} MB: the test was stopped`);
+  const uid = context.mode === 'uid';
+  if (outcome.diskLimited) note(`disk limit reached (workspace${uid ? ' with its files in /tmp and /var/tmp' : ''} ${context.workspaceMaxBytes} bytes, files ${run.limits.fileSizeMb} MB): the test was stopped`);
+  if (memoryHeld !== undefined) note(`memory limit reached: the submission's processes held ${mib(memoryHeld)} MB together${uid ? ' (its shared memory, its files in /dev/shm and its anonymous files included)' : ' (its anonymous files included)'}, over ${mib(submissionMemoryBytes(run.limits))} MB: the test was stopped`);
   else if (outcome.memoryLimited) note(`memory limit reached (${run.limits.memoryMb} MB)`);
   if (outcome.aborted) note('the runner was stopped: the test was killed');
 }

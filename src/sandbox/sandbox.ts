@@ -78,7 +78,7 @@ export function createSandbox(options: SandboxOptions, log: Logger): Sandbox {
       const cwd = await realpath(run.cwd);
       const workspace = [...leases.keys()].find((dir) => isInside(cwd, dir));
       if (!workspace) throw new RunnerError('INTERNAL', `sandbox: ${run.cwd} is not inside a prepared workspace`);
-      return runCommand(run, { ...options, ...leases.get(workspace)!, mode, cwd, workspace, hide: options.hide ?? [] }, log);
+      return runCommand(run, { ...options, ...leases.get(workspace)!, mode, cwd, workspace, hide: options.hide ?? [], filter: platform.filter }, log);
     },
 
     async cleanup(workspace) {

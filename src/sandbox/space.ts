@@ -5,7 +5,7 @@ import { execa } from 'execa';
 /** Disk space: what a workspace uses, and the filesystem of its own that bounds it. */
 
 /** Each entry counts at least one 4 KiB block, so a flood of empty files hits the bound too. */
-const MIN_ENTRY_BYTES = 4096;
+export const MIN_ENTRY_BYTES = 4096;
 
 /** Disk used under `dir` (allocated blocks, symlinks not followed); stops counting past `limit`. */
 export async function diskUsage(dir: string, limit = Number.POSITIVE_INFINITY): Promise<number> {

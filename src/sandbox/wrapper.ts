@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { quote } from 'shell-quote';
 import type { SandboxLimits, SandboxMode } from './types.js';
 import { dataLimitBytes } from './env.js';
+import { filterArgs } from './filter.js';
 import { PRIVATE_TMP_BYTES, rootScript } from './root.js';
 
 export interface WrapOptions {
@@ -14,6 +16,8 @@ export interface WrapOptions {
   cwd: string;
   hide: string[];
   readable?: string[];
+  /** The system-call filter's launcher (filter.ts), when this machine can enforce the filter. */
+  filter?: string;
 }
 
 const CHOOM = ['/usr/bin/choom', '/bin/choom'].find((file) => existsSync(file));
@@ -24,12 +28,14 @@ export const KEYCTL = ['/usr/bin/keyctl', '/bin/keyctl'].find((file) => existsSy
 export function wrapCommand(command: string[], options: WrapOptions): string[] {
   // Under memory pressure the kernel's OOM killer picks the student's processes, not the runner.
   const limited = ['prlimit', ...limitArgs(options), '--', ...(CHOOM ? [CHOOM, '-n', '1000', '--'] : [])];
-  if (options.mode === 'self') return [...limited, ...command];
+  // Last, right before the test: the links before it switch uid, enter namespaces and make a keyring.
+  const filtered = [...(options.filter ? filterArgs(options.filter, options.network) : []), ...command];
+  if (options.mode === 'self') return [...limited, ...filtered];
   const asSandboxUser = ['setpriv', `--reuid=${options.uid}`, `--regid=${options.gid}`, '--clear-groups', '--no-new-privs', '--', ...freshKeyring];
-  if (options.mode === 'uid') return ['/bin/sh', '-c', [AS_ROOT, USER_NS_LIMIT, AS_TEST, ENTER].join('\n'), 'sandbox-uid', ...limited, ...asSandboxUser, ...command];
+  if (options.mode === 'uid') return ['/bin/sh', '-c', [AS_ROOT, USER_NS_LIMIT, AS_TEST, ENTER].join('\n'), 'sandbox-uid', ...limited, ...asSandboxUser, ...filtered];
   return [
     'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--ipc', ...(options.network ? [] : ['--net']), '--',
-    '/bin/sh', '-c', initScript(options), 'sandbox-init', ...limited, ...asSandboxUser, ...command,
+    '/bin/sh', '-c', initScript(options), 'sandbox-init', ...limited, ...asSandboxUser, ...filtered,
   ];
 }
 
@@ -79,10 +85,15 @@ const RUN = 'if [ -n "$userns" ]; then nsenter --user="$userns" -- "$@"; else "$
 function initScript(options: WrapOptions): string {
   // The IPC namespace is the run's own; its System V shared memory is bounded like the temp folders.
   const ipcBounds = [`echo ${PRIVATE_TMP_BYTES} > /proc/sys/kernel/shmmax`, `echo ${PRIVATE_TMP_BYTES / 4096} > /proc/sys/kernel/shmall`];
-  const lines = ['set -e', AS_ROOT, ...ipcBounds, ...rootScript(options.workspace, options.hide, options.readable ?? [])];
+  const lines = ['set -e', AS_ROOT, ...ipcBounds, ...rootScript(options.workspace, options.hide, readableInRoot(options))];
   if (!options.network && IP) lines.push(`${IP} link set lo up`);
   lines.push(USER_NS_LIMIT, AS_TEST, `cd ${q(options.cwd)}`, 'set +e', RUN, 'exit $?');
   return lines.join('\n');
+}
+
+/** The launcher's folder is bound into the sandbox's root too, or the test could not be started through it. */
+function readableInRoot({ readable = [], filter }: WrapOptions): string[] {
+  return filter ? [...readable, path.dirname(filter)] : readable;
 }
 
 function limitArgs({ mode, limits }: WrapOptions): string[] {
