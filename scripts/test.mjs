@@ -1,5 +1,5 @@
 // Runs the uvu suites (TypeScript through tsx) and ends with one plain line, "N passed, N failed,
-// N skipped", that any CI can read. Arguments narrow the run: `npm test -- sandbox` runs test/*sandbox*.
+// N skipped", that any CI can read. Arguments narrow the run: `npm test -- sandbox` runs the test files whose path (below test/) matches `sandbox`.
 import { spawn } from 'node:child_process';
 
 const pattern = process.argv[2] ?? '\\.test\\.ts$';

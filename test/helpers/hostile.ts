@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../../src/config.js';
 import type { GradeResult } from '../../src/grading/types.js';
 import { silentLogger } from '../../src/log.js';
-import { workRoot } from '../sandbox-helpers.js';
+import { workRoot } from './sandbox-fixture.js';
 import { repoRoot } from './cli.js';
 import { gradeById } from './grade.js';
 import { writeZip, type ZipEntrySpec } from './zip.js';
