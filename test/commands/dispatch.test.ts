@@ -237,7 +237,7 @@ cli('argv after -- reaches RunTask byte for byte and the exit code comes back', 
   const command = ['migrate', 'status', '--pit', 'a b', '0012', '"quoted"', "it's", '--', '--x=1'];
   try {
     const result = await execa('node', ['bin/pit-runner.js', 'dispatch', '--', ...command], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
       reject: false,
       env: {
         ...env, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',

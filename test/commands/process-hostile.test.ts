@@ -21,7 +21,7 @@ const config = () => loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(
 
 const nodeTests = `import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answer, double } from '../../solution.mjs';
+import { answer, double } from '../solution.mjs';
 describe('forge', () => {
   test('answers 42', () => assert.equal(answer(), 42));
   test('doubles', () => assert.equal(double(4), 8));

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startRepl } from '../../src/commands/shell.js';
 import { parseDuration } from '../../src/commands/duration.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const shell = suite('shell');
 
 function fakeTerminal() {

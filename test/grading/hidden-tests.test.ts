@@ -80,7 +80,7 @@ const node = {
   file: 'tests/secret-quokka.test.mjs',
   source: `import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromRoman, toRoman } from '../../roman.mjs';
+import { fromRoman, toRoman } from '../roman.mjs';
 
 // QUOKKA canary: the hidden source's own words
 describe('quokka edge cases', () => {

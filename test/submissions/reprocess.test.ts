@@ -137,7 +137,7 @@ reprocessSuite.run();
 // The same command against a real PostgreSQL (embedded), real file storage and the node sample PIT;
 // only SQS is mocked (for every SQSClient the command creates).
 const withDatabase = suite('reprocess with a database');
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 let tmp = '';
 let server: EmbeddedServer;
 let sql: postgres.Sql;
