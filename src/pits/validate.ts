@@ -10,6 +10,7 @@ import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
 import { reportFolder } from '../grading/report-watch.js';
 import { assertPitId, junitIgnoredFields, loadPit, parsePitFile } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
+import { templateProblems } from './template-checks.js';
 import { idMatcher } from '../grading/runs.js';
 import type { PitConfig } from '../grading/types.js';
 
@@ -50,9 +51,7 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
     if (typeof program === 'string' && !(await onPath(program))) report.warnings.push(`'${program}' is not on this machine's PATH`);
   }
   if (!pit.template) report.warnings.push('no template folder: the tests come from the submission, which the student controls');
-  for (const file of pit.requiredFiles) {
-    if (pit.template && (await exists(path.join(pit.template, file)))) report.warnings.push(`requiredFiles: ${file} is in the template, so this check never fails`);
-  }
+  report.problems.push(...(await templateProblems(pit)));
   if (pit.testTimeoutMs && pit.buildTool === 'node' && !/--test-timeout\b/.test(pit.testCommand)) {
     report.warnings.push(`testTimeoutMs: node's test runner reads a per-test limit only from its command line: add --test-timeout=${pit.testTimeoutMs} to testCommand`);
   }
@@ -126,8 +125,6 @@ export async function trustWarnings(pit: PitConfig): Promise<string[]> {
   if (!pit.template) return warnings;
   const wide = pit.solution.filter((glob) => !glob.startsWith('!') && /^(\*\*(\/\*)?|\*)$/.test(glob));
   if (wide.length) warnings.push(`solution: ${wide.join(', ')} takes every file of the submission, so its build settings, test configuration and extra tests reach the run`);
-  const taken = new Set(await glob(pit.solution.filter((g) => !g.startsWith('!')), { cwd: pit.template, ignore: pit.solution.filter((g) => g.startsWith('!')).map((g) => g.slice(1)), dot: true }));
-  if (taken.size) warnings.push(`solution: matches template files (${[...taken].slice(0, 3).join(', ')}); the template wins, but the globs are wider than the solution`);
   for (const glob of pit.reports) {
     const folder = glob.split('/')[0]!;
     if (glob.includes('/') && (await exists(path.join(pit.template, folder)))) warnings.push(`reports: the template has ${folder}/, which is read-only to tests (instructor files are immutable), so the harness cannot write its reports there`);
