@@ -50,7 +50,7 @@ checks('each refusal fails validation with its fix on one line; the sound PITs p
     ['py-module', pytest({ expectedTests: ['tests.test_other#test_adds'] }), { 'tests/test_calc.py': PY_TEST }, /expectedTests: tests\.test_other#test_adds not in/],
     ['java-absent', javac({ expectedTests: ['calc.CalcTest#adds', 'calc.OtherTest#adds', 'calc.CalcTest#divides'] }), { 'src/test/java/calc/CalcTest.java': JAVA_TEST }, /expectedTests: calc\.OtherTest#adds, calc\.CalcTest#divides not in/],
     ['node-absent', { language: 'javascript', buildTool: 'node', testCommand: 'node --test', expectedTests: ['calc#divides by zero'] }, { 'tests/calc.test.mjs': "test('adds two numbers', () => {});\n" }, /expectedTests: calc#divides by zero not in/],
-    ['java-select', javac({ testCommand: 'java -jar launcher.jar --select-class calc.CalcTest --reports-dir=test-reports' }), { 'src/test/java/calc/CalcTest.java': JAVA_TEST }, /testCommand: --select-class\/--select-method leaves the run's sentinel test out: use --scan-classpath/],
+    ['java-select', javac({ testCommand: 'java -jar launcher.jar --select-class calc.CalcTest --reports-dir=test-reports' }), { 'src/test/java/calc/CalcTest.java': JAVA_TEST }, /testCommand: --select-class\/--select-method selects test classes, so the run's sentinel test never runs: use --scan-classpath/],
   ];
   for (const [id, config, files] of refusals) await writePit(id, config, files);
   const { code, text } = await validate(refusals.map(([id]) => id));
@@ -65,7 +65,7 @@ checks('each refusal fails validation with its fix on one line; the sound PITs p
 checks('a Maven command that selects its test classes never runs the sentinel', async () => {
   await writePit('mvn-select', { language: 'java', buildTool: 'maven', testCommand: 'mvn -o -q test -Dtest=CalcTest', expectedTests: ['calc.CalcTest#adds'] }, { 'pom.xml': '<project/>', 'src/test/java/calc/CalcTest.java': JAVA_TEST });
   const problems = await templateProblems(await loadPit(pitsDir, 'mvn-select'));
-  assert.equal(problems, ['testCommand: -Dtest=… selects test classes, so the run\'s sentinel test never runs: remove -Dtest (expectedTests says which tests count)']);
+  assert.equal(problems, ['testCommand: -Dtest=… selects test classes, so the run\'s sentinel test never runs: remove -Dtest; expectedTests says which tests count']);
   await writePit('mvn-all', { language: 'java', buildTool: 'maven', testCommand: 'mvn -o -q test', expectedTests: ['calc.CalcTest#adds'] }, { 'pom.xml': '<project/>', 'src/test/java/calc/CalcTest.java': JAVA_TEST });
   assert.equal(await templateProblems(await loadPit(pitsDir, 'mvn-all')), []);
 });

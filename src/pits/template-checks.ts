@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { exists } from '../paths.js';
+import { sentinelLeftOut } from '../grading/sentinel.js';
 import type { PitConfig } from '../grading/types.js';
 
 /**
@@ -22,16 +23,12 @@ export async function templateProblems(pit: PitConfig): Promise<string[]> {
   return problems;
 }
 
-/** A command that names its test classes leaves out the run's sentinel class (Java: it is drawn at random per run). */
+/** A command that names its test classes leaves out the run's sentinel class. */
 function sentinelCommandProblems(pit: PitConfig): string[] {
-  if (!pit.sentinel) return [];
-  if (pit.buildTool === 'maven' && /(^|\s)-Dtest=/.test(pit.testCommand)) {
-    return ['testCommand: -Dtest=… selects test classes, so the run\'s sentinel test never runs: remove -Dtest (expectedTests says which tests count)'];
-  }
-  if (pit.buildTool === 'javac' && /--select-(class|method)\b/.test(pit.testCommand)) {
-    return ['testCommand: --select-class/--select-method leaves the run\'s sentinel test out: use --scan-classpath (or --select-package of the tests) and let expectedTests say which count'];
-  }
-  return [];
+  const why = sentinelLeftOut(pit);
+  if (!why) return [];
+  const fix = pit.buildTool === 'maven' ? 'remove -Dtest' : 'use --scan-classpath (or --select-package of the tests)';
+  return [`testCommand: ${why}, so the run's sentinel test never runs: ${fix}; expectedTests says which tests count`];
 }
 
 /** The expected tests the template clearly lacks. */
