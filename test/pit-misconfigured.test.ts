@@ -5,8 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../src/config.js';
 import { gradeSubmission } from '../src/grading/pipeline.js';
-import { silentLogger } from '../src/log.js';
 import { loadPit } from '../src/pits/load.js';
+import { captureLog } from './helpers/capture-log.js';
 import { repoRoot } from './helpers/cli.js';
 import { sandboxFor } from './helpers/sandbox.js';
 import { workRoot } from './sandbox-helpers.js';
@@ -43,18 +43,21 @@ async function grade(pitId: string, source: string) {
   await mkdir(path.dirname(path.join(dir, SOLUTION)), { recursive: true });
   await writeFile(path.join(dir, SOLUTION), source);
   const config = loadConfig({ PITS_DIR: pitsDir, RUNNER_WORK_DIR: path.join(workRoot, 'misconfigured'), RUNNER_SANDBOX_MODE: process.env.RUNNER_SANDBOX_MODE ?? 'auto', RUNNER_SANDBOX_UID: process.env.RUNNER_SANDBOX_UID, RUNNER_SANDBOX_GID: process.env.RUNNER_SANDBOX_GID });
-  const { result, log } = await gradeSubmission({ dir }, await loadPit(pitsDir, pitId), { config, log: silentLogger, sandbox: sandboxFor(config) });
-  return { result, text: log.toString() };
+  const logged = captureLog();
+  const { result, log } = await gradeSubmission({ dir }, await loadPit(pitsDir, pitId), { config, log: logged.log, sandbox: sandboxFor(config) });
+  return { result, text: log.toString(), alerts: logged.entries().filter((entry) => entry.alert) };
 }
 
 misconfigured('a command that selects its test classes never runs the sentinel: the PIT is at fault, not the student', async () => {
-  const { result, text } = await grade('selects', correct);
+  const { result, text, alerts } = await grade('selects', correct);
   assert.equal([result.status, result.outcome, result.score, result.error?.code], ['ERROR', 'PIT_MISCONFIGURED', 0, 'PIT_MISCONFIGURED'], text.slice(-3000));
+  assert.equal(alerts.map((entry) => [entry.level, entry.alert]), [[50, 'PIT_MISCONFIGURED']]);
   assert.match(result.error!.message, /never ran the sentinel test .*--select-class\/--select-method selects test classes.*then reprocess/);
 });
 
 misconfigured('a clean exit without any report is the PIT\'s fault, not NO_TESTS', async () => {
-  const { result, text } = await grade('compiles', correct);
+  const { result, text, alerts } = await grade('compiles', correct);
+  assert.is(alerts.length, 1);
   assert.equal([result.status, result.outcome, result.error?.code], ['ERROR', 'PIT_MISCONFIGURED', 'PIT_MISCONFIGURED'], text.slice(-3000));
   assert.match(result.error!.message, /exit code 0 and wrote no report file/);
 });
