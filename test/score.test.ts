@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compilerComplaints, scoreRun, type RunFacts } from '../src/grading/score.js';
+import { compilerComplaints, scoreRun, type RunFacts, type Trust } from '../src/grading/score.js';
 import type { TestResult, TestStatus } from '../src/grading/types.js';
 
 const run = (facts: Partial<RunFacts> = {}): RunFacts => ({ setupFailed: false, exitCode: 0, timedOut: false, memoryLimited: false, outputLimited: false, log: '', ...facts });
@@ -105,6 +105,23 @@ for (const [name, reported, exitCode, code] of [
     assert.is(result.message, result.integrity[0]!.message);
   });
 }
+
+score('a missing sentinel is the PIT\'s only with all three facts: a command that leaves it out, reports written once, only expected tests', () => {
+  const reports = { files: 1, written: 1 };
+  const leftOut = '-Dtest=… selects test classes';
+  const grade = (reported: TestResult[], trust: Partial<Trust>) => scoreRun({ expectedTests: expected }, reported, run({ exitCode: 0 }), { integrity: [], sentinel, ...trust });
+  assert.is(grade(expected.map((id) => t(id)), { reports, sentinelLeftOut: leftOut }).outcome, 'PIT_MISCONFIGURED');
+  assert.is(grade(expected.map((id) => t(id)), { reports }).outcome, 'TAMPERED');
+  assert.is(grade(expected.map((id) => t(id)), { sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+  assert.is(grade([...expected.map((id) => t(id)), t('Calc#invented')], { reports, sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+  assert.is(scoreRun({}, expected.map((id) => t(id)), run({ exitCode: 0 }), { integrity: [], sentinel, reports, sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+});
+
+score('a clean exit with no report file at all is the PIT\'s only when the watch saw nothing written', () => {
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'PIT_MISCONFIGURED');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 1 } }).outcome, 'NO_TESTS');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [] }).outcome, 'NO_TESTS');
+});
 
 score('without any expected test reported the sentinel is not asked for: a compile error stays one', () => {
   const result = scoreRun({ expectedTests: expected }, [], run({ exitCode: 1, log: mavenLog }), { integrity: [], sentinel });
