@@ -27,11 +27,11 @@ misconfigured.before(async () => {
   const variants = {
     // names its test class: the run's sentinel class is never selected
     selects: sample.testCommand.replace('--scan-class-path', '--select-class bank.BankAccountTest'),
-    // compiles and stops: exit 0, no report at all
-    compiles: sample.testCommand.slice(0, sample.testCommand.indexOf(' && java -jar')),
   };
-  for (const [id, testCommand] of Object.entries(variants)) {
-    await writeFile(path.join(pitsDir, `${id}.json`), JSON.stringify({ ...sample, testCommand }));
+  // reports looked for where the console launcher never writes (its command says test-reports/)
+  const misplaced = { ...sample, reports: ['build/reports/*.xml'] };
+  for (const [id, config] of [...Object.entries(variants).map(([id, testCommand]) => [id, { ...sample, testCommand }] as const), ['misplaced', misplaced] as const]) {
+    await writeFile(path.join(pitsDir, `${id}.json`), JSON.stringify(config));
     await cp(path.join(repoRoot, 'pits', SAMPLE), path.join(pitsDir, id), { recursive: true });
   }
   correct = await readFile(path.join(repoRoot, 'examples', SAMPLE, 'correct', SOLUTION), 'utf8');
@@ -55,11 +55,11 @@ misconfigured('a command that selects its test classes never runs the sentinel: 
   assert.match(result.error!.message, /never ran the sentinel test .*--select-class\/--select-method selects test classes.*then reprocess/);
 });
 
-misconfigured('a clean exit without any report is the PIT\'s fault, not NO_TESTS', async () => {
-  const { result, text, alerts } = await grade('compiles', correct);
+misconfigured('no report where the PIT looks, which is not where its tool writes, is the PIT\'s fault, not COMPILE_ERROR', async () => {
+  const { result, text, alerts } = await grade('misplaced', correct);
   assert.is(alerts.length, 1);
   assert.equal([result.status, result.outcome, result.error?.code], ['ERROR', 'PIT_MISCONFIGURED', 'PIT_MISCONFIGURED'], text.slice(-3000));
-  assert.match(result.error!.message, /exit code 0 and wrote no report file/);
+  assert.match(result.error!.message, /build\/reports\/\*\.xml outside test-reports\//);
 });
 
 misconfigured('a report forged after the harness wrote it (all green, no sentinel) is still TAMPERED under such a command', async () => {

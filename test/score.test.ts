@@ -117,10 +117,13 @@ score('a missing sentinel is the PIT\'s only with all three facts: a command tha
   assert.is(scoreRun({}, expected.map((id) => t(id)), run({ exitCode: 0 }), { integrity: [], sentinel, reports, sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
 });
 
-score('a clean exit with no report file at all is the PIT\'s only when the watch saw nothing written', () => {
-  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'PIT_MISCONFIGURED');
-  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 1 } }).outcome, 'NO_TESTS');
-  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [] }).outcome, 'NO_TESTS');
+score('no report file at all is the PIT\'s only when its reports look where its tool never writes', () => {
+  const misplaced = { integrity: [], reports: { files: 0, written: 0 }, reportsMisplaced: 'build/*.xml outside test-reports/' };
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 1 }), misplaced).outcome, 'PIT_MISCONFIGURED');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), misplaced).outcome, 'PIT_MISCONFIGURED');
+  // a solution that exits 0 before any report is written looks like a command that runs no tests: not the PIT's, on that alone
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'NO_TESTS');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 1 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'COMPILE_ERROR');
 });
 
 score('without any expected test reported the sentinel is not asked for: a compile error stays one', () => {

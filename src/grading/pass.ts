@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import type { CappedLog } from './capped-log.js';
 import { harnessEnvironment } from './harness-env.js';
+import { misplacedReports } from './report-place.js';
 import { clearReports, readReports, testId } from './reports.js';
 import { createReportFolders, rewrittenNote, watchReports, type WatchedReports } from './report-watch.js';
 import { scoreRun, type RunFacts, type Scored, type Trust } from './score.js';
@@ -114,7 +115,9 @@ async function resultsOf(records: Buffer | undefined, watched: WatchedReports | 
   const rewritten = watched && rewrittenNote(reports.files, watched);
   const counted = watched && !watched.lost && { reports: { files: reports.files.length, written: watched.writes.size } };
   const leftOut = sentinel && sentinelLeftOut(pit);
-  return [reports.tests, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }), ...counted, ...(leftOut && { sentinelLeftOut: leftOut }) }];
+  const misplaced = reports.files.length ? undefined : await misplacedReports(pit);
+  const facts = { ...counted, ...(leftOut && { sentinelLeftOut: leftOut }), ...(misplaced && { reportsMisplaced: `${misplaced.globs.join(', ')} outside ${misplaced.folder}/` }) };
+  return [reports.tests, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }), ...facts }];
 }
 
 type ExecutedRun = RunFacts & { records?: Buffer; watched?: WatchedReports };

@@ -22,6 +22,8 @@ export interface Trust {
   verdict?: { complete: boolean };
   /** Set when the tests came from report files watched from outside without a gap: how many were read, how many files were written in their folders. */
   reports?: { files: number; written: number };
+  /** Why the PIT's `reports` cannot find its tool's reports (report-place.ts), if they cannot. */
+  reportsMisplaced?: string;
   /** Why the PIT's test command cannot run the sentinel (sentinel.ts's sentinelLeftOut), if it cannot. */
   sentinelLeftOut?: string;
 
@@ -70,8 +72,8 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
   }
   if (forged) return distrusted('TAMPERED', forged);
   if (limit) return result(limit);
-  if (ran === 0 && !run.setupFailed && run.exitCode === 0 && trust.reports?.files === 0 && trust.reports.written === 0) {
-    return misconfigured('the test command ended with exit code 0 and wrote no report file where the PIT\'s `reports` look: the command runs no tests or writes its reports elsewhere (or the solution ended the run before any report); fix testCommand or reports, check with `pit validate`, then reprocess');
+  if (ran === 0 && !run.setupFailed && trust.reports?.files === 0 && trust.reportsMisplaced) {
+    return misconfigured(`no report file was found where the PIT's \`reports\` look, and they look where its build tool never writes: ${trust.reportsMisplaced}; fix reports, check with \`pit validate\`, then reprocess`);
   }
   if (ran === 0 && (run.setupFailed || run.exitCode !== 0)) return result('COMPILE_ERROR', { score: 0, message: compileMessage(run) });
   if (ran === 0) return result('NO_TESTS', { score: 0 });

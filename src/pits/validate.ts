@@ -7,7 +7,7 @@ import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
 import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
-import { reportFolder } from '../grading/report-watch.js';
+import { misplacedReports } from '../grading/report-place.js';
 import { assertPitId, junitIgnoredFields, loadPit, parsePitFile } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
 import { templateProblems } from './template-checks.js';
@@ -98,25 +98,12 @@ async function classnameOf(template: string, file: string): Promise<string> {
   return `${pkg ? `${pkg}.` : ''}${path.basename(file, '.java')}`;
 }
 
-/**
- * A `reports` glob where the tool never writes grades every submission COMPILE_ERROR or NO_TESTS:
- * Maven Surefire writes target/surefire-reports/ (unless the pom moves it), the console launcher
- * and pytest where their command line says.
- */
+/** A `reports` glob where the tool never writes grades every submission PIT_MISCONFIGURED. */
 async function reportGlobProblems(pit: PitConfig): Promise<string[]> {
-  if (!pit.template || pit.buildTool === 'junit') return [];
-  let expected: string | undefined;
-  if (pit.buildTool === 'maven') {
-    const pom = await readFile(path.join(pit.template, 'pom.xml'), 'utf8').catch(() => '');
-    if (!/<reportsDirectory>/.test(pom)) expected = 'target/surefire-reports';
-  } else {
-    expected = /--reports-dir[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? path.dirname(/--junitxml[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? '.');
-    if (expected === '.') expected = undefined;
-  }
-  if (!expected) return [];
-  const folder = path.normalize(expected).replace(/\/$/, '');
-  const wrong = pit.reports.filter((glob) => reportFolder(glob) !== folder);
-  return wrong.map((glob) => `reports: ${glob} is not where ${pit.buildTool} writes its reports (${folder}/): set "reports": "${folder}/${pit.buildTool === 'maven' ? 'TEST-' : ''}*.xml" or remove the field`);
+  const misplaced = await misplacedReports(pit);
+  if (!misplaced) return [];
+  const { folder, globs } = misplaced;
+  return globs.map((glob) => `reports: ${glob} is not where ${pit.buildTool} writes its reports (${folder}/): set "reports": "${folder}/${pit.buildTool === 'maven' ? 'TEST-' : ''}*.xml" or remove the field`);
 }
 
 /** Settings that weaken the defences against a hostile submission (see RUNBOOK, Security). */
