@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke-tests the built image the way ECS runs it (root, default capabilities, one command per container):
-#   --help; `process --zip` on each sample PIT's correct solution (score 100), under the system-call filter;
+#   --help; `process --zip` on every example of every shipped PIT (correct 100, wrong below 100, compile-error
+#   COMPILE_ERROR, each as its golden examples/<pit>/<example>.expected.json says), under the system-call filter;
 #   `migrate` and `migrate status` against a PostgreSQL on 127.0.0.1 (host network); SIGTERM during a grading
 #   run -> exit 143 within 10 s.
 # Run scripts/build-image.sh first; needs root and the npm dependencies (the PostgreSQL binaries of
@@ -9,7 +10,7 @@ set -euo pipefail
 # Usage: smoke-image.sh [--verbose]   (--verbose prints every step's output, not only a failing one's)
 verbose=""
 case "${1:-}" in
-  -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
   --verbose) verbose=1 ;;
   "") ;;
   *) echo "smoke-image.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -52,17 +53,25 @@ zip_folder() { # zip_folder <dir> <zip>: the folder's contents at the root of th
   (cd "$1" && python3 -m zipfile -c "$2" ./*)
 }
 
-correct_solution_scores_100() {
-  local pit="$1" result
-  result="$(in_image process --zip "/smoke/$pit.zip" --pit "$pit")"
+# An example grades as its golden result says, and as its kind must: a PIT that cannot grade never ships.
+example_grades_as_expected() {
+  local pit="$1" example="$2" result
+  result="$(in_image process --zip "/smoke/$pit-$example.zip" --pit "$pit")"
   echo "$result"
-  node -e 'const r = JSON.parse(process.argv[1]); process.exit(r.score === 100 ? 0 : 1)' "$result"
+  node -e '
+    const [result, golden, example] = [JSON.parse(process.argv[1]), require(process.argv[2]), process.argv[3]];
+    const kind = { correct: (r) => r.score === 100, wrong: (r) => r.score < 100, "compile-error": (r) => r.outcome === "COMPILE_ERROR" }[example];
+    const problems = [];
+    if (result.outcome !== golden.outcome || result.score !== golden.score) problems.push(["expected", golden.outcome, golden.score, "got", result.outcome, result.score].join(" "));
+    if (kind && !kind(result)) problems.push(["a", example, "example may not grade", result.outcome, result.score].join(" "));
+    if (problems.length) { console.error(problems.join("\n")); process.exit(1); }
+  ' "$result" "$3" "$example"
 }
 
 # The runner logs once at start whether its sandbox starts tests under the system-call filter.
 sandbox_enforces_the_filter() {
-  local pit="$1" log
-  log="$(in_image process --zip "/smoke/$pit.zip" --pit "$pit" 2>&1 >/dev/null)"
+  local pit="$1" example="$2" log
+  log="$(in_image process --zip "/smoke/$pit-$example.zip" --pit "$pit" 2>&1 >/dev/null)"
   grep '"sandbox ready"' <<<"$log"
   grep -q '"filter":true,"msg":"sandbox ready"' <<<"$log"
 }
@@ -112,12 +121,12 @@ sigterm_during_a_run_exits_143() {
 mkdir -p "$work/in"
 check "--help prints usage and exits 0" help_prints_usage
 
-for solution in "$repo_root"/examples/*/correct; do
-  pit="$(basename "$(dirname "$solution")")"
-  zip_folder "$solution" "$work/in/$pit.zip"
-  check "process --zip: $pit correct solution scores 100" correct_solution_scores_100 "$pit"
+for golden in "$repo_root"/examples/*/*.expected.json; do
+  pit="$(basename "$(dirname "$golden")")" example="$(basename "$golden" .expected.json)"
+  zip_folder "$(dirname "$golden")/$example" "$work/in/$pit-$example.zip"
+  check "process --zip: $pit $example grades as expected" example_grades_as_expected "$pit" "$example" "$golden"
 done
-check "the sandbox starts tests under the system-call filter" sandbox_enforces_the_filter "$pit"
+check "the sandbox starts tests under the system-call filter" sandbox_enforces_the_filter "$pit" correct
 
 if start_postgres; then
   check "migrate, then migrate status, against PostgreSQL on the host" migrate_applies_then_reports_up_to_date

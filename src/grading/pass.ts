@@ -1,14 +1,16 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sandbox, SandboxResult } from '../sandbox/index.js';
 import type { CappedLog } from './capped-log.js';
 import { harnessEnvironment } from './harness-env.js';
+import { misplacedReports } from './report-place.js';
 import { clearReports, readReports, testId } from './reports.js';
 import { createReportFolders, rewrittenNote, watchReports, type WatchedReports } from './report-watch.js';
 import { scoreRun, type RunFacts, type Scored, type Trust } from './score.js';
-import { plantSentinel, type Sentinel } from './sentinel.js';
+import { plantSentinel, sentinelLeftOut, type Sentinel } from './sentinel.js';
 import { takeSolution } from './solution.js';
 import { applyTemplate } from './template.js';
 import type { PitConfig, TestResult } from './types.js';
@@ -77,6 +79,8 @@ export async function runPass(pit: PitConfig, plan: PassPlan, solution: TakenSol
 
     t = performance.now();
     const { scored, dropped } = await readAndScore(pit, plan, projectRoot, run, sentinel);
+    // the run's evidence points at the PIT: its fault (ERROR, an alert, retryable after the fix), never a grade
+    if (scored.outcome === 'PIT_MISCONFIGURED') throw new RunnerError('PIT_MISCONFIGURED', scored.message ?? 'the PIT is misconfigured');
     if (scored.message) output.note(`pit-runner: ${scored.message}`);
     return { scored, run, dropped, prepareMs, executeMs, scoreMs: since(t) };
   } finally {
@@ -109,7 +113,11 @@ async function resultsOf(records: Buffer | undefined, watched: WatchedReports | 
   }
   const reports = await readReports(projectRoot, pit.reports);
   const rewritten = watched && rewrittenNote(reports.files, watched);
-  return [reports.tests, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }) }];
+  const counted = watched && !watched.lost && { reports: { files: reports.files.length, written: watched.writes.size } };
+  const leftOut = sentinel && sentinelLeftOut(pit);
+  const misplaced = reports.files.length ? undefined : await misplacedReports(pit);
+  const facts = { ...counted, ...(leftOut && { sentinelLeftOut: leftOut }), ...(misplaced && { reportsMisplaced: `${misplaced.globs.join(', ')} outside ${misplaced.folder}/` }) };
+  return [reports.tests, { integrity: [...reports.integrity, ...(rewritten ? [rewritten] : [])], ...(sentinel && { sentinel }), ...facts }];
 }
 
 type ExecutedRun = RunFacts & { records?: Buffer; watched?: WatchedReports };

@@ -20,6 +20,13 @@ export interface Trust {
   sentinel?: { id: string; nonce: string };
   /** The tests came from the harness's verdict channel; `complete`: it sent its completion record. */
   verdict?: { complete: boolean };
+  /** Set when the tests came from report files watched from outside without a gap: how many were read, how many files were written in their folders. */
+  reports?: { files: number; written: number };
+  /** Why the PIT's `reports` cannot find its tool's reports (report-place.ts), if they cannot. */
+  reportsMisplaced?: string;
+  /** Why the PIT's test command cannot run the sentinel (sentinel.ts's sentinelLeftOut), if it cannot. */
+  sentinelLeftOut?: string;
+
 }
 
 const MAX_LISTED = 10;
@@ -47,6 +54,8 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
     if (!integrity.includes(note)) integrity.push(note);
     return result(outcome, { score: 0, message: note.message });
   };
+  // Never a grade: the pass turns it into the PIT's fault (pass.ts), so a student who brings a run here gains nothing.
+  const misconfigured = (message: string) => result('PIT_MISCONFIGURED', { score: 0, message });
   const limit = run.timedOut ? 'TIME_LIMIT' : run.memoryLimited ? 'MEMORY_LIMIT' : run.outputLimited ? 'OUTPUT_LIMIT' : undefined;
 
   // Never scored from a subset of the reports, nor from reports the harness did not write.
@@ -58,8 +67,14 @@ export function scoreRun(pit: Pick<PitConfig, 'expectedTests' | 'weights'>, allR
     ? { code: 'HARNESS_REFUSED' as const, message: `the test harness stopped the run (exit code ${HARNESS_REFUSED_EXIT}): the solution's code changed the test framework` }
     : undefined;
   const forged = refused ?? (sentinel && ran > 0 ? sentinelProblem(allReported, sentinel, run) : undefined);
+  if (forged?.code === 'SENTINEL_MISSING' && onlyExpected(pit.expectedTests, reported, trust)) {
+    return misconfigured(`the test command never ran the sentinel test ${sentinel!.id}: ${trust.sentinelLeftOut}; let it run the whole test folder, check with \`pit validate\`, then reprocess`);
+  }
   if (forged) return distrusted('TAMPERED', forged);
   if (limit) return result(limit);
+  if (ran === 0 && !run.setupFailed && trust.reports?.files === 0 && trust.reportsMisplaced) {
+    return misconfigured(`no report file was found where the PIT's \`reports\` look, and they look where its build tool never writes: ${trust.reportsMisplaced}; fix reports, check with \`pit validate\`, then reprocess`);
+  }
   if (ran === 0 && (run.setupFailed || run.exitCode !== 0)) return result('COMPILE_ERROR', { score: 0, message: compileMessage(run) });
   if (ran === 0) return result('NO_TESTS', { score: 0 });
   if (summary.passed === summary.total && trust.verdict && !trust.verdict.complete) {
@@ -88,6 +103,18 @@ function sentinelProblem(reported: TestResult[], sentinel: { id: string; nonce: 
   if (!found.message?.includes(sentinel.nonce)) return { code: 'SENTINEL_PASSED', message: `this run's sentinel test ${sentinel.id} was reported failing, but not with its own failure: the results were forged` };
   if (run.exitCode === 0) return { code: 'HARNESS_UNFINISHED', message: 'the test command ended with exit code 0, which a run whose sentinel test fails cannot do: the harness was ended early (an exit or halt in the solution\'s code?)' };
   return undefined;
+}
+
+/**
+ * Evidence that a run without its sentinel is the PIT's doing, not a forgery: its command cannot run
+ * the sentinel (a fact of the configuration), its reports were read from files written once each (a
+ * rewrite is TAMPERED before this), and every test they report is one the PIT expects. A forger who
+ * meets all three gains nothing: the result is an ERROR without a score.
+ */
+function onlyExpected(expected: string[] | undefined, reported: TestResult[], trust: Trust): boolean {
+  if (!trust.sentinelLeftOut || !expected?.length || !trust.reports) return false;
+  const wanted = new Set(expected);
+  return reported.every((t) => wanted.has(testId(t)));
 }
 
 function expectedSet(expected: string[], reported: TestResult[], notes: string[]): { tests: TestResult[]; ran: number } {

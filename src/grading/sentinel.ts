@@ -25,6 +25,17 @@ export interface Sentinel {
 
 const JAVA_TEST_FOLDER = 'src/test/java';
 
+/**
+ * Why the PIT's test command cannot run a Java sentinel, whose class is drawn at random per run: it
+ * names the test classes it runs. A fact of the configuration, which no solution can change.
+ */
+export function sentinelLeftOut(pit: Pick<PitConfig, 'buildTool' | 'testCommand' | 'sentinel'>): string | undefined {
+  if (!pit.sentinel) return undefined;
+  if (pit.buildTool === 'maven' && /(^|\s)-Dtest=/.test(pit.testCommand)) return '-Dtest=… selects test classes';
+  if (pit.buildTool === 'javac' && /--select-(class|method)\b/.test(pit.testCommand)) return '--select-class/--select-method selects test classes';
+  return undefined;
+}
+
 /** The run's folders as the sandbox's processes name them: it runs in the real paths. */
 async function runFolders(projectRoot: string, workspace: string): Promise<RunFolders> {
   const [project, dirs, harness] = [await realpath(projectRoot), sandboxDirs(await realpath(workspace)), await realpath(harnessDir())];

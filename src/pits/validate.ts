@@ -7,9 +7,10 @@ import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exists } from '../paths.js';
 import { readCommandLine, type ShellOnly } from '../sandbox/index.js';
-import { reportFolder } from '../grading/report-watch.js';
+import { misplacedReports } from '../grading/report-place.js';
 import { assertPitId, junitIgnoredFields, loadPit, parsePitFile } from './load.js';
 import { archiveProblem, MAVEN_OFFLINE_REPO } from './junit.js';
+import { templateProblems } from './template-checks.js';
 import { idMatcher } from '../grading/runs.js';
 import type { PitConfig } from '../grading/types.js';
 
@@ -50,9 +51,7 @@ export async function validatePit(pitsDir: string, pitId: string, deps: Validate
     if (typeof program === 'string' && !(await onPath(program))) report.warnings.push(`'${program}' is not on this machine's PATH`);
   }
   if (!pit.template) report.warnings.push('no template folder: the tests come from the submission, which the student controls');
-  for (const file of pit.requiredFiles) {
-    if (pit.template && (await exists(path.join(pit.template, file)))) report.warnings.push(`requiredFiles: ${file} is in the template, so this check never fails`);
-  }
+  report.problems.push(...(await templateProblems(pit)));
   if (pit.testTimeoutMs && pit.buildTool === 'node' && !/--test-timeout\b/.test(pit.testCommand)) {
     report.warnings.push(`testTimeoutMs: node's test runner reads a per-test limit only from its command line: add --test-timeout=${pit.testTimeoutMs} to testCommand`);
   }
@@ -99,25 +98,12 @@ async function classnameOf(template: string, file: string): Promise<string> {
   return `${pkg ? `${pkg}.` : ''}${path.basename(file, '.java')}`;
 }
 
-/**
- * A `reports` glob where the tool never writes grades every submission COMPILE_ERROR or NO_TESTS:
- * Maven Surefire writes target/surefire-reports/ (unless the pom moves it), the console launcher
- * and pytest where their command line says.
- */
+/** A `reports` glob where the tool never writes grades every submission PIT_MISCONFIGURED. */
 async function reportGlobProblems(pit: PitConfig): Promise<string[]> {
-  if (!pit.template || pit.buildTool === 'junit') return [];
-  let expected: string | undefined;
-  if (pit.buildTool === 'maven') {
-    const pom = await readFile(path.join(pit.template, 'pom.xml'), 'utf8').catch(() => '');
-    if (!/<reportsDirectory>/.test(pom)) expected = 'target/surefire-reports';
-  } else {
-    expected = /--reports-dir[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? path.dirname(/--junitxml[= ]([^\s'"]+)/.exec(pit.testCommand)?.[1] ?? '.');
-    if (expected === '.') expected = undefined;
-  }
-  if (!expected) return [];
-  const folder = path.normalize(expected).replace(/\/$/, '');
-  const wrong = pit.reports.filter((glob) => reportFolder(glob) !== folder);
-  return wrong.map((glob) => `reports: ${glob} is not where ${pit.buildTool} writes its reports (${folder}/): set "reports": "${folder}/${pit.buildTool === 'maven' ? 'TEST-' : ''}*.xml" or remove the field`);
+  const misplaced = await misplacedReports(pit);
+  if (!misplaced) return [];
+  const { folder, globs } = misplaced;
+  return globs.map((glob) => `reports: ${glob} is not where ${pit.buildTool} writes its reports (${folder}/): set "reports": "${folder}/${pit.buildTool === 'maven' ? 'TEST-' : ''}*.xml" or remove the field`);
 }
 
 /** Settings that weaken the defences against a hostile submission (see RUNBOOK, Security). */
@@ -126,8 +112,6 @@ export async function trustWarnings(pit: PitConfig): Promise<string[]> {
   if (!pit.template) return warnings;
   const wide = pit.solution.filter((glob) => !glob.startsWith('!') && /^(\*\*(\/\*)?|\*)$/.test(glob));
   if (wide.length) warnings.push(`solution: ${wide.join(', ')} takes every file of the submission, so its build settings, test configuration and extra tests reach the run`);
-  const taken = new Set(await glob(pit.solution.filter((g) => !g.startsWith('!')), { cwd: pit.template, ignore: pit.solution.filter((g) => g.startsWith('!')).map((g) => g.slice(1)), dot: true }));
-  if (taken.size) warnings.push(`solution: matches template files (${[...taken].slice(0, 3).join(', ')}); the template wins, but the globs are wider than the solution`);
   for (const glob of pit.reports) {
     const folder = glob.split('/')[0]!;
     if (glob.includes('/') && (await exists(path.join(pit.template, folder)))) warnings.push(`reports: the template has ${folder}/, which is read-only to tests (instructor files are immutable), so the harness cannot write its reports there`);

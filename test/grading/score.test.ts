@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compilerComplaints, scoreRun, type RunFacts } from '../../src/grading/score.js';
+import { compilerComplaints, scoreRun, type RunFacts, type Trust } from '../../src/grading/score.js';
 import type { TestResult, TestStatus } from '../../src/grading/types.js';
 
 const run = (facts: Partial<RunFacts> = {}): RunFacts => ({ setupFailed: false, exitCode: 0, timedOut: false, memoryLimited: false, outputLimited: false, log: '', ...facts });
@@ -105,6 +105,26 @@ for (const [name, reported, exitCode, code] of [
     assert.is(result.message, result.integrity[0]!.message);
   });
 }
+
+score('a missing sentinel is the PIT\'s only with all three facts: a command that leaves it out, reports written once, only expected tests', () => {
+  const reports = { files: 1, written: 1 };
+  const leftOut = '-Dtest=… selects test classes';
+  const grade = (reported: TestResult[], trust: Partial<Trust>) => scoreRun({ expectedTests: expected }, reported, run({ exitCode: 0 }), { integrity: [], sentinel, ...trust });
+  assert.is(grade(expected.map((id) => t(id)), { reports, sentinelLeftOut: leftOut }).outcome, 'PIT_MISCONFIGURED');
+  assert.is(grade(expected.map((id) => t(id)), { reports }).outcome, 'TAMPERED');
+  assert.is(grade(expected.map((id) => t(id)), { sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+  assert.is(grade([...expected.map((id) => t(id)), t('Calc#invented')], { reports, sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+  assert.is(scoreRun({}, expected.map((id) => t(id)), run({ exitCode: 0 }), { integrity: [], sentinel, reports, sentinelLeftOut: leftOut }).outcome, 'TAMPERED');
+});
+
+score('no report file at all is the PIT\'s only when its reports look where its tool never writes', () => {
+  const misplaced = { integrity: [], reports: { files: 0, written: 0 }, reportsMisplaced: 'build/*.xml outside test-reports/' };
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 1 }), misplaced).outcome, 'PIT_MISCONFIGURED');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), misplaced).outcome, 'PIT_MISCONFIGURED');
+  // a solution that exits 0 before any report is written looks like a command that runs no tests: not the PIT's, on that alone
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 0 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'NO_TESTS');
+  assert.is(scoreRun({ expectedTests: expected }, [], run({ exitCode: 1 }), { integrity: [], reports: { files: 0, written: 0 } }).outcome, 'COMPILE_ERROR');
+});
 
 score('without any expected test reported the sentinel is not asked for: a compile error stays one', () => {
   const result = scoreRun({ expectedTests: expected }, [], run({ exitCode: 1, log: mavenLog }), { integrity: [], sentinel });
