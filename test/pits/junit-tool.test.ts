@@ -1,10 +1,12 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../src/config.js';
 import { testId } from '../../src/grading/reports.js';
+import { JUNIT_CONSOLE_JAR, JUNIT_RUNNER_BUILD } from '../../src/pits/junit.js';
 import { silentLogger } from '../../src/log.js';
 import { gradeSubmission } from '../../src/grading/pipeline.js';
 import { completeAnswers, createPit } from '../../src/pits/new.js';
@@ -143,6 +145,25 @@ junit('pit new proposes junit for Java, and what it writes validates and verifie
   await mkdir(empty, { recursive: true });
   const verified = await verifyPit({ pitId: 'java-junit-new-v1', solution: empty, check: false }, { config: config(), log: silentLogger, grade: gradeSubmission, sandbox: sandboxFor(config()) });
   assert.equal([verified.ok, verified.testIds], [true, ['ExampleTest#addsNumbers']], verified.problems.join('\n'));
+});
+
+junit('run by hand, the helper leaves descriptors 7 and 8 alone when they are not the runner\'s channel', async () => {
+  // the JVM may itself open a class-path jar as descriptor 7: reading and closing it as a key broke class loading
+  const project = path.join(tmp, 'by-hand');
+  await cp(path.join(JUNIT_RUNNER_BUILD, '..', 'training'), project, { recursive: true });
+  const [seven, eight] = [path.join(tmp, 'fd7'), path.join(tmp, 'fd8')];
+  await writeFile(seven, 'k'.repeat(64));
+  await writeFile(eight, '');
+  const files = await Promise.all([open(seven, 'r'), open(eight, 'w')]);
+  try {
+    const java = spawnSync('java', ['-Djava.security.manager=allow', '--add-opens=java.base/java.io=ALL-UNNAMED', '-cp', `${path.join(JUNIT_RUNNER_BUILD, 'pit-junit.jar')}:${JUNIT_CONSOLE_JAR}`, 'pitrunner.junit.Main'], {
+      cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', files[0].fd, files[1].fd],
+    });
+    assert.match(java.stdout, /^PASSED  training\.CounterTest#startsAtZero/m, java.stderr);
+    assert.is(await readFile(eight, 'utf8'), '', 'no record went to a file that was not the channel');
+  } finally {
+    await Promise.all(files.map((file) => file.close()));
+  }
 });
 
 junit.run();

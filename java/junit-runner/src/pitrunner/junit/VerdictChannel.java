@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -37,6 +39,9 @@ final class VerdictChannel {
 
     /** The channel, or null when this JVM was started without one (by hand, or the install's training run). */
     static VerdictChannel open() {
+        // Without the runner, 7 and 8 may be descriptors this JVM opened itself (a jar of the class path):
+        // reading and closing one of those would break class loading. The runner's are sockets or pipes.
+        if (!isChannel(KEY_FD) || !isChannel(RECORD_FD)) return null;
         byte[] key;
         FileInputStream in;
         try {
@@ -66,6 +71,15 @@ final class VerdictChannel {
         int got = 0;
         for (int n; got < KEY_BYTES && (n = in.read(key, got, KEY_BYTES - got)) > 0; ) got += n;
         return got == KEY_BYTES ? key : new byte[0];
+    }
+
+    private static boolean isChannel(int number) {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString();
+            return target.startsWith("socket:") || target.startsWith("pipe:");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static FileDescriptor descriptor(int number) throws ReflectiveOperationException {
