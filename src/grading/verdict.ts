@@ -17,7 +17,7 @@ import type { IntegrityNote, TestResult, TestStatus } from './types.js';
  * solution's code during that test ("reading files"): the result then carries CONFINEMENT_REFUSED. On a done
  * record, the harness saw the solution change the test framework (HARNESS_REFUSED: TAMPERED).
  */
-export const HARNESS_KEY_BYTES = 32;
+const HARNESS_KEY_BYTES = 32;
 
 export const newHarnessKey = () => randomBytes(HARNESS_KEY_BYTES);
 

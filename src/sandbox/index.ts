@@ -9,7 +9,6 @@ import type { Sandbox, SandboxOptions } from './types.js';
  */
 
 export type { OutputSink, PrepareOptions, Sandbox, SandboxLimits, SandboxMode, SandboxOptions, SandboxResult, SandboxRun } from './types.js';
-export { HARNESS_KEY_FD, HARNESS_RECORD_FD, HARNESS_RECORD_MAX_BYTES } from './types.js';
 export { parseCommandLine, readCommandLine, type ShellOnly } from './command-line.js';
 export { sandboxDirs, toolPath } from './env.js';
 
