@@ -11,7 +11,7 @@ import type { PitConfig } from '../grading/types.js';
  * sentinel. Plain text checks, conservative: a problem only where the template clearly disagrees.
  */
 export async function templateProblems(pit: PitConfig): Promise<string[]> {
-  const problems = sentinelCommandProblems(pit);
+  const problems = [...sentinelCommandProblems(pit), ...cleanCommandProblems(pit)];
   if (!pit.template) return problems;
   for (const file of pit.requiredFiles) {
     if (await exists(path.join(pit.template, file))) problems.push(`requiredFiles: ${file} is in the template, which overwrites the student's copy: remove it from requiredFiles or from the template`);
@@ -29,6 +29,16 @@ function sentinelCommandProblems(pit: PitConfig): string[] {
   if (!why) return [];
   const fix = pit.buildTool === 'maven' ? 'remove -Dtest' : 'use --scan-classpath (or --select-package of the tests)';
   return [`testCommand: ${why}, so the run's sentinel test never runs: ${fix}; expectedTests says which tests count`];
+}
+
+/**
+ * Maven's `clean` deletes target/ while the runner watches target/surefire-reports for rewritten reports:
+ * every report would read as rewritten and every submission grade TAMPERED. Each run's workspace is fresh.
+ */
+function cleanCommandProblems(pit: PitConfig): string[] {
+  if (pit.buildTool !== 'maven') return [];
+  const cleans = [...pit.setupCommands, pit.testCommand].some((command) => /(^|\s)clean(\s|$)/.test(command));
+  return cleans ? ['testCommand: mvn clean deletes the report folder the runner watches, so every result would be distrusted: drop clean (every run starts from a fresh workspace)'] : [];
 }
 
 /** The expected tests the template clearly lacks. */

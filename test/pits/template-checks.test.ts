@@ -70,4 +70,11 @@ checks('a Maven command that selects its test classes never runs the sentinel', 
   assert.equal(await templateProblems(await loadPit(pitsDir, 'mvn-all')), []);
 });
 
+checks('a Maven command that cleans deletes the watched report folder: refused', async () => {
+  await writePit('mvn-clean', { language: 'java', buildTool: 'maven', testCommand: 'mvn -o -q clean test', expectedTests: ['calc.CalcTest#adds'] }, { 'pom.xml': '<project/>', 'src/test/java/calc/CalcTest.java': JAVA_TEST });
+  const problems = await templateProblems(await loadPit(pitsDir, 'mvn-clean'));
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0]!, /drop clean/);
+});
+
 checks.run();
