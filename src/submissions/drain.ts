@@ -1,4 +1,4 @@
-import { faultOf, RunnerError, toRunnerError } from '../errors.js';
+import { policyOf, RunnerError, toRunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Queue, ReceivedMessage } from '../ports.js';
 import { consume, type ConsumeReport, type ConsumerSettings, type EndReason, type Verdict } from '../queue/consumer.js';
@@ -59,12 +59,12 @@ export function verdictForOutcome(outcome: SubmissionOutcome, message: ReceivedM
 /** What the queue should do with a message whose handling failed, by the one fault policy. */
 export function verdictForFailure(err: unknown, message: ReceivedMessage, log: Logger, stopping = false): Verdict<Label> {
   const error = toRunnerError(err);
-  const fault = faultOf(error);
-  if (fault === 'stop' || stopping) {
+  const { ack } = policyOf(error);
+  if (ack === 'release' || stopping) {
     log.warn({ code: error.code }, 'stopped: message returned to the queue');
     return { ack: { action: 'release' } };
   }
-  if (fault === 'dead-letter') {
+  if (ack === 'keep') {
     log.error({ code: error.code, ...error.details }, `malformed message left for the dead-letter queue: ${error.message}`);
     return { ack: { action: 'keep' }, label: 'failed' };
   }
