@@ -2,12 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxLimits } from './types.js';
 
-/**
- * Folders every user may write: a channel between submissions. Private to each run with namespaces;
- * swept of the sandbox uid's files after each run without them.
- */
-export const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm', '/run/lock', '/dev/mqueue'];
-
 /** Where a prepared workspace keeps the sandbox's HOME and TMPDIR (deleted with the workspace). */
 export function sandboxDirs(workspace: string): { home: string; tmp: string } {
   const root = path.join(workspace, '.sandbox');

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { exeOf, mountPoints, realUidIn, startedMs, statOf, statusOf } from '../proc.js';
 import { removeFilesOf, removeTree } from './removal.js';
 import { diskUsage, unboundWorkspace } from './space.js';
-import { SHARED_TMP } from './env.js';
+import { SHARED_TMP } from './shared-tmp.js';
 import { killQuietly, processesOf, processesOfAny } from './processes.js';
 
 export interface LeftoverOptions {

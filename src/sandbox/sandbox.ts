@@ -6,7 +6,7 @@ import { isInside } from '../paths.js';
 import { assertClosedAbove, handOver } from './ownership.js';
 import { removeFilesOf, removeTree } from './removal.js';
 import { boundWorkspace, unboundWorkspace } from './space.js';
-import { SHARED_TMP } from './env.js';
+import { SHARED_TMP } from './shared-tmp.js';
 import { clearKeysOf, removeIpcOf } from './ipc.js';
 import { detectPlatform, type Platform } from './mode.js';
 import { killAllOf, uidsWithProcesses } from './processes.js';

@@ -11,6 +11,8 @@ import { diskUsage, MIN_ENTRY_BYTES } from './space.js';
  */
 export const SHARED_MEMORY_DIRS = ['/dev/shm'];
 export const SHARED_DISK_DIRS = ['/tmp', '/var/tmp', '/run/lock'];
+/** Folders every user may write: private to each run with namespaces, swept of the sandbox uid's files after each run without them (POSIX message queues too, which the filter refuses to create). */
+export const SHARED_TMP = [...SHARED_DISK_DIRS, ...SHARED_MEMORY_DIRS, '/dev/mqueue'];
 
 /**
  * The uid's entries in the shared folders `dirs`: those it owns in them, and those it owns at any

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { removeLeftovers } from '../../src/sandbox/leftovers.js';
 import { processesOf } from '../../src/sandbox/processes.js';
 import { captureLog } from '../helpers/capture-log.js';
+import { workRoot } from '../helpers/sandbox-fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { writeZip } from '../helpers/zip.js';
 
@@ -21,12 +22,14 @@ let work: string;
 leftovers.before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'leftovers-'));
   await chmod(tmp, 0o711);
-  work = path.join(tmp, 'work');
+  // below folders only root may write: without namespaces the runner refuses a work folder under /tmp
+  work = path.join(workRoot, 'leftovers');
   await mkdir(path.join(tmp, 'pits'));
   await writeFile(path.join(tmp, 'pits', 'shell-slow.json'), JSON.stringify({ language: 'shell', buildTool: 'node', testCommand: 'sh run.sh', maxTimeoutMs: 120000 }));
 });
 leftovers.after(async () => {
   await rm(tmp, { recursive: true, force: true });
+  await rm(workRoot, { recursive: true, force: true });
 });
 
 const sleeping = async (marker: string) => (await execa('pgrep', ['-f', `sleep ${marker}`], { reject: false })).stdout;
